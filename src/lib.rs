@@ -1,0 +1,22 @@
+//! bchpay: a self-hosted Bitcoin Cash payment engine over an Electron Cash
+//! wallet daemon.
+//!
+//! # Layout
+//! - [`money`]: `Sats` and the exact amount parsers and formatters.
+//! - [`cashaddr`]: addresses, their checksum, their network prefix.
+//! - [`config`]: `config.toml` and the environment, validated at start.
+//! - [`electron_cash`]: the `ElectronCash` actor, the only thing that talks to
+//!   the wallet daemon (JSON-RPC over awc, supervised, with link state).
+//! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
+//! - [`http`]: the HTTP API (health and readiness so far).
+//! - [`startup`]: `Application::build`, which starts the actors and binds the
+//!   HTTP server; the binary and the tests both use it.
+#![forbid(unsafe_code)]
+
+pub mod cashaddr;
+pub mod config;
+pub mod electron_cash;
+pub mod http;
+pub mod money;
+pub mod sim;
+pub mod startup;
