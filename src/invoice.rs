@@ -1,0 +1,542 @@
+//! Invoices: the id, the stored record, the draft a shop gives, and the API view. Pure, no I/O.
+//!
+//! The state machine (status as a function of payments, tip, clock and policy)
+//! will live here too, so that it can be tested without a store or a wallet.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::cashaddr::Address;
+use crate::money::Sats;
+
+/// The digits of base62, in the order of their value.
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Every id starts with this, so that an id is recognisable in logs and URLs.
+const ID_PREFIX: &str = "inv_";
+/// Base62 digits needed for 128 bits (62^22 > 2^128); ids are zero-padded to it.
+const ID_DIGITS: usize = 22;
+
+/// An invoice id: `inv_` + 22 base62 digits of 128 random bits from the OS.
+///
+/// Unguessable, because it opens the public checkout page.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct InvoiceId(String);
+
+/// Why a text is not an invoice id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an invoice id is \"inv_\" followed by 22 letters and digits")]
+pub struct InvalidInvoiceId;
+
+impl InvoiceId {
+    /// A new id from 16 bytes of the operating system's randomness.
+    pub fn generate() -> InvoiceId {
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        InvoiceId::from_bytes(bytes)
+    }
+
+    /// The id of these 16 bytes (tests use fixed bytes; production uses [`InvoiceId::generate`]).
+    pub fn from_bytes(bytes: [u8; 16]) -> InvoiceId {
+        let mut value = u128::from_be_bytes(bytes);
+        let mut digits = [b'0'; ID_DIGITS];
+        for digit in digits.iter_mut().rev() {
+            *digit = BASE62[(value % 62) as usize];
+            value /= 62;
+        }
+        let mut text = String::with_capacity(ID_PREFIX.len() + ID_DIGITS);
+        text.push_str(ID_PREFIX);
+        text.extend(digits.iter().map(|&b| b as char));
+        InvoiceId(text)
+    }
+
+    /// Checks the format: the prefix, exactly 22 base62 digits, at most 128 bits.
+    pub fn parse(text: &str) -> Result<InvoiceId, InvalidInvoiceId> {
+        let digits = text.strip_prefix(ID_PREFIX).ok_or(InvalidInvoiceId)?;
+        if digits.len() != ID_DIGITS {
+            return Err(InvalidInvoiceId);
+        }
+        let mut value: u128 = 0;
+        for b in digits.bytes() {
+            let d = BASE62.iter().position(|&c| c == b).ok_or(InvalidInvoiceId)?;
+            value = value
+                .checked_mul(62)
+                .and_then(|v| v.checked_add(d as u128))
+                .ok_or(InvalidInvoiceId)?;
+        }
+        Ok(InvoiceId(text.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InvoiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for InvoiceId {
+    type Error = InvalidInvoiceId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        InvoiceId::parse(&value)
+    }
+}
+
+impl From<InvoiceId> for String {
+    fn from(value: InvoiceId) -> Self {
+        value.0
+    }
+}
+
+/// Where an invoice is in its lifecycle (design.md, "Invoice lifecycle").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Waiting for payment; may hold part of it.
+    New,
+    /// The full amount seen, fewer than the required confirmations.
+    Paid,
+    /// Final: settled.
+    Confirmed,
+    /// Not fully paid in time.
+    Expired,
+    /// A payment vanished before it confirmed, and the invoice had expired.
+    Invalid,
+}
+
+impl InvoiceStatus {
+    /// The API word for the status (`"new"`, `"paid"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::New => "new",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Confirmed => "confirmed",
+            InvoiceStatus::Expired => "expired",
+            InvoiceStatus::Invalid => "invalid",
+        }
+    }
+
+    /// Reads an API word back (`status=` filters).
+    pub fn parse(text: &str) -> Option<InvoiceStatus> {
+        [
+            InvoiceStatus::New,
+            InvoiceStatus::Paid,
+            InvoiceStatus::Confirmed,
+            InvoiceStatus::Expired,
+            InvoiceStatus::Invalid,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for InvoiceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something out of the ordinary about how an invoice was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceException {
+    /// Less than the amount arrived.
+    PaidPartial,
+    /// More than the amount arrived.
+    PaidOver,
+    /// The full amount arrived after expiry.
+    PaidLate,
+}
+
+/// One transaction paying to an invoice's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// The transaction id, hex, as the daemon gives it.
+    pub txid: String,
+    /// What this transaction pays to the invoice's address.
+    pub amount_sats: Sats,
+    /// The block height it was mined at; 0 or below while in the mempool.
+    pub height: i64,
+}
+
+impl Payment {
+    /// Blocks on top of and including its own: `tip − height + 1` once mined, else 0.
+    pub fn confirmations(&self, tip: Option<u64>) -> u64 {
+        match (tip, u64::try_from(self.height)) {
+            (Some(tip), Ok(height)) if height > 0 && tip >= height => tip - height + 1,
+            _ => 0,
+        }
+    }
+}
+
+/// What a shop asks for, with the configuration's defaults already filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInvoice {
+    /// The amount to pay.
+    pub amount_sats: Sats,
+    /// The shop's order, the key of idempotent creation.
+    pub order_id: Option<String>,
+    /// Shown on the checkout page.
+    pub description: Option<String>,
+    /// A JSON object echoed back in the invoice and every event.
+    pub metadata: Value,
+    /// Where this invoice's events go (`None`: nowhere).
+    pub webhook_url: Option<String>,
+    /// The checkout page's way back to the shop.
+    pub redirect_url: Option<String>,
+    /// How long the customer has to pay, from creation.
+    pub expires_in_secs: u64,
+    /// Confirmations after which a paid invoice is confirmed (0: on first sight).
+    pub required_confirmations: u32,
+}
+
+/// An invoice as stored (as JSON, in the `invoices` tree).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// The unguessable id.
+    pub id: InvoiceId,
+    /// Where it is in its lifecycle.
+    pub status: InvoiceStatus,
+    /// Under, over or late payment, if any.
+    pub exception: Option<InvoiceException>,
+    /// The amount to pay.
+    pub amount_sats: Sats,
+    /// The address handed to this invoice alone, ever.
+    pub address: Address,
+    /// The shop's order.
+    pub order_id: Option<String>,
+    /// Shown on the checkout page.
+    pub description: Option<String>,
+    /// The shop's JSON object, echoed back.
+    pub metadata: Value,
+    /// Where this invoice's events go.
+    pub webhook_url: Option<String>,
+    /// The checkout page's way back to the shop.
+    pub redirect_url: Option<String>,
+    /// Confirmations after which a paid invoice is confirmed.
+    pub required_confirmations: u32,
+    /// The transactions seen paying to the address.
+    pub payments: Vec<Payment>,
+    /// When it was created (millisecond precision, as in the `by_time` index).
+    pub created_at: DateTime<Utc>,
+    /// When an unpaid invoice expires.
+    pub expires_at: DateTime<Utc>,
+    /// When the full amount was first seen.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// When it reached the required confirmations.
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl Invoice {
+    /// A new invoice for `draft` at `address`, created at `now`.
+    pub fn create(id: InvoiceId, draft: NewInvoice, address: Address, now: DateTime<Utc>) -> Invoice {
+        let created_at = now.trunc_subsecs(3);
+        let expires_at = i64::try_from(draft.expires_in_secs)
+            .ok()
+            .and_then(Duration::try_seconds)
+            .and_then(|d| created_at.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Invoice {
+            id,
+            status: InvoiceStatus::New,
+            exception: None,
+            amount_sats: draft.amount_sats,
+            address,
+            order_id: draft.order_id,
+            description: draft.description,
+            metadata: draft.metadata,
+            webhook_url: draft.webhook_url,
+            redirect_url: draft.redirect_url,
+            required_confirmations: draft.required_confirmations,
+            payments: Vec::new(),
+            created_at,
+            expires_at,
+            paid_at: None,
+            confirmed_at: None,
+        }
+    }
+
+    /// The sum of all payments seen (saturating; it cannot exceed the coin supply in practice).
+    pub fn received_sats(&self) -> Sats {
+        Sats(
+            self.payments
+                .iter()
+                .fold(0u64, |sum, p| sum.saturating_add(p.amount_sats.0)),
+        )
+    }
+
+    /// Confirmations of the least-confirmed payment; 0 with no payment or no known tip.
+    pub fn confirmations(&self, tip: Option<u64>) -> u64 {
+        self.payments.iter().map(|p| p.confirmations(tip)).min().unwrap_or(0)
+    }
+
+    /// The `bitcoincash:…?amount=…` URI a wallet opens.
+    pub fn payment_uri(&self) -> String {
+        format!("{}?amount={}", self.address, self.amount_sats.to_bch_string())
+    }
+
+    /// The public checkout page under `public_url`.
+    pub fn checkout_url(&self, public_url: &str) -> String {
+        format!("{}/i/{}", public_url.trim_end_matches('/'), self.id)
+    }
+
+    /// The invoice JSON of api.md, with confirmations counted from `tip`.
+    pub fn to_api(&self, public_url: &str, tip: Option<u64>) -> Value {
+        let received = self.received_sats();
+        let payments: Vec<Value> = self
+            .payments
+            .iter()
+            .map(|p| {
+                json!({
+                    "txid": p.txid,
+                    "amount_sats": p.amount_sats.0,
+                    "height": p.height,
+                    "confirmations": p.confirmations(tip),
+                })
+            })
+            .collect();
+        json!({
+            "id": self.id.as_str(),
+            "status": self.status,
+            "exception": self.exception,
+            "amount": self.amount_sats.to_bch_string(),
+            "amount_sats": self.amount_sats.0,
+            "received": received.to_bch_string(),
+            "received_sats": received.0,
+            "address": self.address.as_str(),
+            "payment_uri": self.payment_uri(),
+            "checkout_url": self.checkout_url(public_url),
+            "order_id": self.order_id,
+            "description": self.description,
+            "metadata": self.metadata,
+            "required_confirmations": self.required_confirmations,
+            "confirmations": self.confirmations(tip),
+            "payments": payments,
+            "created_at": api_time(self.created_at),
+            "expires_at": api_time(self.expires_at),
+            "paid_at": self.paid_at.map(api_time),
+            "confirmed_at": self.confirmed_at.map(api_time),
+        })
+    }
+}
+
+/// RFC 3339 in UTC with a `Z`, to the second: `2026-11-25T15:25:38Z`.
+pub fn api_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn address() -> Address {
+        Address::parse("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a").expect("valid test address")
+    }
+
+    fn draft() -> NewInvoice {
+        NewInvoice {
+            amount_sats: Sats(70_000),
+            order_id: Some("A-1001".into()),
+            description: Some("Gold membership".into()),
+            metadata: json!({"customer": 7}),
+            webhook_url: Some("https://shop.example/hook".into()),
+            redirect_url: None,
+            expires_in_secs: 900,
+            required_confirmations: 1,
+        }
+    }
+
+    fn invoice() -> Invoice {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap() + Duration::nanoseconds(123_456_789);
+        Invoice::create(InvoiceId::from_bytes([7; 16]), draft(), address(), now)
+    }
+
+    #[test]
+    fn generated_ids_have_the_prefix_and_22_digits_and_parse_back() {
+        let id = InvoiceId::generate();
+        assert!(id.as_str().starts_with("inv_"));
+        assert_eq!(id.as_str().len(), 4 + 22);
+        assert_eq!(InvoiceId::parse(id.as_str()), Ok(id));
+    }
+
+    #[test]
+    fn generated_ids_differ() {
+        let ids: std::collections::HashSet<_> = (0..1000).map(|_| InvoiceId::generate()).collect();
+        assert_eq!(ids.len(), 1000);
+    }
+
+    #[test]
+    fn extreme_ids_encode_at_full_width() {
+        assert_eq!(InvoiceId::from_bytes([0; 16]).as_str(), "inv_0000000000000000000000");
+        let max = InvoiceId::from_bytes([0xff; 16]);
+        assert_eq!(max.as_str(), "inv_7n42DGM5Tflk9n8mt7Fhc7");
+        assert_eq!(InvoiceId::parse(max.as_str()), Ok(max));
+    }
+
+    #[test]
+    fn parse_refuses_malformed_ids() {
+        for bad in [
+            "",
+            "inv_",
+            "7Yc2mQ0e9xk1f3Vb8nRz4A",
+            "INV_7Yc2mQ0e9xk1f3Vb8nRz4A",
+            "inv_7Yc2mQ0e9xk1f3Vb8nRz4",
+            "inv_7Yc2mQ0e9xk1f3Vb8nRz4AB",
+            "inv_7Yc2mQ0e9xk1f3Vb8nRz4-",
+            "inv_7Yc2mQ0e9xk1f3Vb8nRz4é",
+            // 2^128: one past what 16 bytes hold.
+            "inv_7n42DGM5Tflk9n8mt7Fhc8",
+            "inv_zzzzzzzzzzzzzzzzzzzzzz",
+        ] {
+            assert_eq!(InvoiceId::parse(bad), Err(InvalidInvoiceId), "{bad:?}");
+        }
+        assert!(InvoiceId::parse("inv_7Yc2mQ0e9xk1f3Vb8nRz4A").is_ok());
+    }
+
+    #[test]
+    fn ids_serialize_as_strings_and_are_checked_when_read() {
+        let id = InvoiceId::from_bytes([1; 16]);
+        let text = serde_json::to_string(&id).unwrap();
+        assert_eq!(text, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<InvoiceId>(&text).unwrap(), id);
+        assert!(serde_json::from_str::<InvoiceId>("\"inv_nope\"").is_err());
+    }
+
+    #[test]
+    fn statuses_and_exceptions_serialize_in_snake_case() {
+        assert_eq!(
+            serde_json::to_value(InvoiceStatus::Confirmed).unwrap(),
+            json!("confirmed")
+        );
+        assert_eq!(
+            serde_json::to_value(InvoiceException::PaidLate).unwrap(),
+            json!("paid_late")
+        );
+        assert_eq!(
+            serde_json::to_value(InvoiceException::PaidPartial).unwrap(),
+            json!("paid_partial")
+        );
+        for s in ["new", "paid", "confirmed", "expired", "invalid"] {
+            let status = InvoiceStatus::parse(s).unwrap();
+            assert_eq!(serde_json::to_value(status).unwrap(), json!(s));
+        }
+        assert_eq!(InvoiceStatus::parse("New"), None);
+    }
+
+    #[test]
+    fn create_starts_new_and_expires_after_the_given_seconds() {
+        let inv = invoice();
+        assert_eq!(inv.status, InvoiceStatus::New);
+        assert_eq!(inv.exception, None);
+        assert!(inv.payments.is_empty());
+        assert_eq!(
+            inv.created_at.timestamp_subsec_nanos(),
+            123_000_000,
+            "kept to the millisecond"
+        );
+        assert_eq!(inv.expires_at - inv.created_at, Duration::seconds(900));
+        assert_eq!(inv.paid_at, None);
+    }
+
+    #[test]
+    fn stored_json_round_trips() {
+        let mut inv = invoice();
+        inv.payments.push(Payment {
+            txid: "ab".repeat(32),
+            amount_sats: Sats(5),
+            height: 0,
+        });
+        let text = serde_json::to_string(&inv).unwrap();
+        assert_eq!(serde_json::from_str::<Invoice>(&text).unwrap(), inv);
+    }
+
+    #[test]
+    fn to_api_of_a_new_invoice_is_exactly_the_documented_shape() {
+        let inv = invoice();
+        let api = inv.to_api("http://127.0.0.1:8080/", Some(100));
+        let id = inv.id.as_str();
+        let addr = inv.address.as_str();
+        assert_eq!(
+            api,
+            json!({
+                "id": id,
+                "status": "new",
+                "exception": null,
+                "amount": "0.0007", "amount_sats": 70000,
+                "received": "0", "received_sats": 0,
+                "address": addr,
+                "payment_uri": format!("{addr}?amount=0.0007"),
+                "checkout_url": format!("http://127.0.0.1:8080/i/{id}"),
+                "order_id": "A-1001", "description": "Gold membership", "metadata": {"customer": 7},
+                "required_confirmations": 1, "confirmations": 0,
+                "payments": [],
+                "created_at": "2026-11-25T15:00:00Z", "expires_at": "2026-11-25T15:15:00Z",
+                "paid_at": null, "confirmed_at": null
+            })
+        );
+    }
+
+    #[test]
+    fn to_api_sums_payments_and_counts_the_least_confirmed() {
+        let mut inv = invoice();
+        inv.status = InvoiceStatus::Paid;
+        inv.exception = Some(InvoiceException::PaidOver);
+        inv.paid_at = Some(inv.created_at + Duration::seconds(61));
+        inv.payments = vec![
+            Payment {
+                txid: "aa".into(),
+                amount_sats: Sats(50_000),
+                height: 98,
+            },
+            Payment {
+                txid: "bb".into(),
+                amount_sats: Sats(30_001),
+                height: 100,
+            },
+        ];
+        let api = inv.to_api("https://pay.example", Some(100));
+        assert_eq!(api["status"], "paid");
+        assert_eq!(api["exception"], "paid_over");
+        assert_eq!(api["received"], "0.00080001");
+        assert_eq!(api["received_sats"], 80_001);
+        assert_eq!(api["confirmations"], 1);
+        assert_eq!(api["payments"][0]["confirmations"], 3);
+        assert_eq!(api["payments"][1]["confirmations"], 1);
+        assert_eq!(api["paid_at"], "2026-11-25T15:01:01Z");
+        assert_eq!(api["checkout_url"], format!("https://pay.example/i/{}", inv.id));
+    }
+
+    #[test]
+    fn confirmations_are_zero_in_the_mempool_or_without_a_tip() {
+        let mut inv = invoice();
+        inv.payments = vec![
+            Payment {
+                txid: "aa".into(),
+                amount_sats: Sats(1),
+                height: 90,
+            },
+            Payment {
+                txid: "bb".into(),
+                amount_sats: Sats(1),
+                height: 0,
+            },
+        ];
+        assert_eq!(inv.confirmations(Some(100)), 0);
+        inv.payments[1].height = -1;
+        assert_eq!(inv.confirmations(Some(100)), 0);
+        inv.payments.pop();
+        assert_eq!(inv.confirmations(Some(100)), 11);
+        assert_eq!(inv.confirmations(None), 0);
+        // A tip behind the payment (a daemon still syncing) is not a negative count.
+        assert_eq!(inv.confirmations(Some(80)), 0);
+    }
+}
