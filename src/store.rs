@@ -1,0 +1,214 @@
+//! The sled store: its layout, opening it (lock, schema version), the single
+//! writer ([`InvoiceStore`], with group commit) and lock-free reads ([`StoreReader`]).
+//!
+//! # Layout (sled trees)
+//! | tree | key → value |
+//! |---|---|
+//! | `invoices` | invoice id → invoice JSON |
+//! | `by_address` | address → invoice id: the ledger that no address is ever handed out twice |
+//! | `by_order` | order id → invoice id (idempotent creation) |
+//! | `by_time` | created_at millis (u64 big-endian) ‖ invoice id → invoice id (newest-first listing) |
+//! | `watch` | invoice id → () for invoices the confirmer still watches |
+//! | `pool` | address → () made in advance, not yet handed out |
+//! | `outbox` | event sequence → webhook event still to deliver (reserved) |
+//! | `meta` | `schema_version` (decimal text), `invoice_count` (u64 big-endian) |
+
+mod actor;
+mod reader;
+
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+pub use actor::{start, AddToPool, CreateInvoice, Created, InvoiceStore};
+pub use reader::StoreReader;
+
+/// The layout version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `meta` key of the schema version.
+const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+/// `meta` key of the number of invoices ever created.
+const META_INVOICE_COUNT: &[u8] = b"invoice_count";
+
+/// Why the store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (a running engine) holds the store directory.
+    #[error(
+        "the store directory {0} is in use by another process (a running bchpay?); stop it, \
+         or read through the running engine's API"
+    )]
+    Locked(String),
+    /// The directory was written by a bchpay with another layout.
+    #[error(
+        "the store has schema version {found}, this bchpay reads version {expected}: run the bchpay \
+         release that wrote it, or move the store directory aside to start a new one"
+    )]
+    SchemaMismatch {
+        /// The version in the store.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// The order id already has an invoice for another amount.
+    #[error("order already has an invoice for another amount")]
+    OrderConflict,
+    /// No fresh address was given and the pool is empty.
+    #[error("no fresh address available: the address pool is empty")]
+    PoolEmpty,
+    /// A listing cursor that this store did not hand out.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// Data in the store that does not read back (a bug or a damaged store).
+    #[error("store data is corrupt: {0}")]
+    Corrupt(String),
+    /// The disk or sled failed.
+    #[error("store I/O error: {0}")]
+    Io(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+/// The trees of the layout, cheap to clone (each is a handle).
+#[derive(Clone)]
+struct Trees {
+    /// Invoice id → invoice JSON.
+    invoices: sled::Tree,
+    /// Address → invoice id: the ledger of handed-out addresses.
+    by_address: sled::Tree,
+    /// Order id → invoice id.
+    by_order: sled::Tree,
+    /// Created-at millis ‖ invoice id → invoice id.
+    by_time: sled::Tree,
+    /// Invoice id → () while watched.
+    watch: sled::Tree,
+    /// Address → () not yet handed out.
+    pool: sled::Tree,
+    /// Event sequence → pending webhook event (reserved for the outbox).
+    outbox: sled::Tree,
+    /// Schema version and counters.
+    meta: sled::Tree,
+}
+
+impl Trees {
+    fn open(db: &sled::Db) -> Result<Trees, StoreError> {
+        Ok(Trees {
+            invoices: db.open_tree("invoices")?,
+            by_address: db.open_tree("by_address")?,
+            by_order: db.open_tree("by_order")?,
+            by_time: db.open_tree("by_time")?,
+            watch: db.open_tree("watch")?,
+            pool: db.open_tree("pool")?,
+            outbox: db.open_tree("outbox")?,
+            meta: db.open_tree("meta")?,
+        })
+    }
+
+    /// True when no tree but `meta` holds anything.
+    fn is_empty(&self) -> bool {
+        [
+            &self.invoices,
+            &self.by_address,
+            &self.by_order,
+            &self.by_time,
+            &self.watch,
+            &self.pool,
+            &self.outbox,
+        ]
+        .iter()
+        .all(|t| t.is_empty())
+    }
+}
+
+/// An open store directory, not yet handed to its actor.
+pub struct Store {
+    /// The database; the actor flushes it.
+    db: sled::Db,
+    /// The trees of the layout.
+    trees: Trees,
+    /// Flushes completed by the writer, shared with every reader.
+    flushes: Arc<AtomicU64>,
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it if needed.
+    ///
+    /// Refuses a directory held by another process ([`StoreError::Locked`]) and
+    /// one written with another layout ([`StoreError::SchemaMismatch`]).
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        let db = sled::Config::new().path(path).open().map_err(|e| match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(path.display().to_string())
+            }
+            other => StoreError::from(other),
+        })?;
+        let trees = Trees::open(&db)?;
+        match trees.meta.get(META_SCHEMA_VERSION)? {
+            Some(found) => {
+                let found = std::str::from_utf8(&found)
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("unreadable schema version {found:?}")))?;
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::SchemaMismatch {
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+            }
+            None if trees.is_empty() => {
+                trees
+                    .meta
+                    .insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_string().as_bytes())?;
+                db.flush()?;
+            }
+            None => return Err(StoreError::Corrupt("the store holds data but no schema version".into())),
+        }
+        Ok(Store {
+            db,
+            trees,
+            flushes: Arc::default(),
+        })
+    }
+
+    /// A reader over this store's trees.
+    pub fn reader(&self) -> StoreReader {
+        StoreReader::new(self.trees.clone(), self.flushes.clone())
+    }
+}
+
+/// The `by_time` key: created-at millis, big-endian so that bytes sort as times, then the id.
+fn time_key(invoice: &crate::invoice::Invoice) -> Vec<u8> {
+    let millis = u64::try_from(invoice.created_at.timestamp_millis()).unwrap_or(0);
+    let mut key = Vec::with_capacity(8 + invoice.id.as_str().len());
+    key.extend_from_slice(&millis.to_be_bytes());
+    key.extend_from_slice(invoice.id.as_str().as_bytes());
+    key
+}
+
+/// Reads an invoice's stored JSON.
+fn decode_invoice(bytes: &[u8]) -> Result<crate::invoice::Invoice, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable invoice: {e}")))
+}
+
+/// Reads a `meta` counter (absent = 0).
+fn decode_counter(bytes: Option<&[u8]>) -> Result<u64, StoreError> {
+    match bytes {
+        None => Ok(0),
+        Some(b) => <[u8; 8]>::try_from(b)
+            .map(u64::from_be_bytes)
+            .map_err(|_| StoreError::Corrupt("unreadable counter".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

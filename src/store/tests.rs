@@ -1,0 +1,374 @@
+//! Tests of the writer and the reader over a real sled store in a temp directory.
+
+use std::collections::HashSet;
+
+use actix::Addr;
+use serde_json::json;
+
+use super::*;
+use crate::cashaddr::{encode, Address};
+use crate::invoice::{InvoiceId, InvoiceStatus, NewInvoice};
+use crate::money::Sats;
+
+/// A valid regtest address, distinct for each `n`.
+fn address(n: u32) -> Address {
+    let mut hash = [0u8; 20];
+    hash[..4].copy_from_slice(&n.to_be_bytes());
+    Address::parse(&encode("bchreg", 0, &hash)).unwrap()
+}
+
+fn draft(order_id: Option<&str>, sats: u64) -> NewInvoice {
+    NewInvoice {
+        amount_sats: Sats(sats),
+        order_id: order_id.map(str::to_owned),
+        description: Some("Gold membership".into()),
+        metadata: json!({"k": "v"}),
+        webhook_url: None,
+        redirect_url: Some("https://shop.example/back".into()),
+        expires_in_secs: 900,
+        required_confirmations: 1,
+    }
+}
+
+fn create(order_id: Option<&str>, sats: u64) -> CreateInvoice {
+    CreateInvoice {
+        draft: draft(order_id, sats),
+        fresh_address: None,
+    }
+}
+
+/// A started store over a temp directory with `pool` addresses `0..pool` pooled.
+async fn started(pool: u32) -> (tempfile::TempDir, Addr<InvoiceStore>, StoreReader) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, reader) = start(Store::open(dir.path()).unwrap());
+    let added = store
+        .send(AddToPool {
+            addresses: (0..pool).map(address).collect(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(added.unwrap(), pool as usize);
+    (dir, store, reader)
+}
+
+#[actix_rt::test]
+async fn created_invoice_reads_back_by_id_order_and_address() {
+    let (_dir, store, reader) = started(3).await;
+
+    let created = store.send(create(Some("A-1"), 70_000)).await.unwrap().unwrap();
+
+    assert!(created.created);
+    let inv = created.invoice;
+    assert_eq!(inv.status, InvoiceStatus::New);
+    assert_eq!(reader.invoice(&inv.id).unwrap().as_ref(), Some(&inv));
+    assert_eq!(reader.invoice_by_order("A-1").unwrap().as_ref(), Some(&inv));
+    assert_eq!(reader.invoice_by_address(&inv.address).unwrap().as_ref(), Some(&inv));
+    assert_eq!(reader.watched_ids().unwrap(), vec![inv.id.clone()]);
+    assert_eq!(reader.invoice_count().unwrap(), 1);
+    assert_eq!(reader.invoice(&InvoiceId::generate()).unwrap(), None);
+}
+
+#[actix_rt::test]
+async fn the_pool_address_moves_to_the_ledger_in_the_same_write() {
+    let (_dir, store, reader) = started(2).await;
+    let first = reader.pool_addresses().unwrap()[0].clone();
+
+    let inv = store.send(create(None, 1_000)).await.unwrap().unwrap().invoice;
+
+    assert_eq!(inv.address, first);
+    assert!(!reader.pool_addresses().unwrap().contains(&first));
+    assert_eq!((reader.pool_len(), reader.ledger_len()), (1, 1));
+}
+
+#[actix_rt::test]
+async fn the_same_order_and_amount_returns_the_existing_invoice() {
+    let (_dir, store, reader) = started(3).await;
+    let first = store.send(create(Some("A-1"), 70_000)).await.unwrap().unwrap();
+
+    let again = store.send(create(Some("A-1"), 70_000)).await.unwrap().unwrap();
+
+    assert!(!again.created);
+    assert_eq!(again.invoice, first.invoice);
+    assert_eq!(
+        (reader.pool_len(), reader.ledger_len()),
+        (2, 1),
+        "no second address taken"
+    );
+    assert_eq!(reader.invoice_count().unwrap(), 1);
+}
+
+#[actix_rt::test]
+async fn the_same_order_with_another_amount_is_a_conflict() {
+    let (_dir, store, reader) = started(3).await;
+    store.send(create(Some("A-1"), 70_000)).await.unwrap().unwrap();
+
+    let err = store.send(create(Some("A-1"), 70_001)).await.unwrap().unwrap_err();
+
+    assert_eq!(err, StoreError::OrderConflict);
+    assert_eq!(reader.ledger_len(), 1);
+}
+
+#[actix_rt::test]
+async fn a_repeated_order_answers_even_with_an_empty_pool_and_keeps_the_fresh_address() {
+    let (_dir, store, reader) = started(1).await;
+    let first = store.send(create(Some("A-1"), 5)).await.unwrap().unwrap();
+
+    let again = CreateInvoice {
+        draft: draft(Some("A-1"), 5),
+        fresh_address: Some(address(99)),
+    };
+    let again = store.send(again).await.unwrap().unwrap();
+
+    assert_eq!(again.invoice.id, first.invoice.id);
+    assert_eq!(reader.pool_addresses().unwrap(), vec![address(99)]);
+}
+
+#[actix_rt::test]
+async fn a_pooled_address_already_in_the_ledger_is_skipped_and_dropped() {
+    // A wallet restored from an old backup hands out an address used before.
+    let (_dir, store, reader) = started(1).await;
+    let used = store.send(create(None, 5)).await.unwrap().unwrap().invoice.address;
+    let fresh: Vec<_> = (1..=5).map(address).collect();
+    store
+        .send(AddToPool {
+            addresses: fresh.clone(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    reader.trees.pool.insert(used.as_str(), &[]).unwrap(); // as the pool of an older version might hold it
+    assert_eq!(reader.pool_len(), 6);
+
+    let mut handed_out = HashSet::new();
+    for _ in 0..5 {
+        handed_out.insert(store.send(create(None, 5)).await.unwrap().unwrap().invoice.address);
+    }
+    let last = store.send(create(None, 5)).await.unwrap();
+
+    assert_eq!(handed_out, fresh.into_iter().collect());
+    assert_eq!(last.unwrap_err(), StoreError::PoolEmpty);
+    assert_eq!(reader.pool_len(), 0, "the used address left the pool");
+    assert_eq!(reader.ledger_len(), 6);
+    assert_eq!(reader.invoice_by_address(&used).unwrap().unwrap().amount_sats, Sats(5));
+}
+
+#[actix_rt::test]
+async fn add_to_pool_skips_ledger_pooled_and_repeated_addresses() {
+    let (_dir, store, reader) = started(1).await;
+    let used = store.send(create(None, 5)).await.unwrap().unwrap().invoice.address;
+    store
+        .send(AddToPool {
+            addresses: vec![address(1)],
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    let added = store
+        .send(AddToPool {
+            addresses: vec![used, address(1), address(2), address(2), address(3)],
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(added, 2);
+    let pooled: HashSet<_> = reader.pool_addresses().unwrap().into_iter().collect();
+    assert_eq!(pooled, [address(1), address(2), address(3)].into_iter().collect());
+}
+
+#[actix_rt::test]
+async fn an_empty_pool_without_a_fresh_address_is_pool_empty() {
+    let (_dir, store, reader) = started(0).await;
+
+    let err = store.send(create(Some("A-1"), 5)).await.unwrap().unwrap_err();
+
+    assert_eq!(err, StoreError::PoolEmpty);
+    assert_eq!(reader.invoice_by_order("A-1").unwrap(), None);
+    assert_eq!(reader.invoice_count().unwrap(), 0);
+}
+
+#[actix_rt::test]
+async fn a_fresh_address_is_used_before_the_pool_unless_it_is_in_the_ledger() {
+    let (_dir, store, reader) = started(1).await;
+
+    let fresh = CreateInvoice {
+        draft: draft(None, 5),
+        fresh_address: Some(address(50)),
+    };
+    let inv = store.send(fresh).await.unwrap().unwrap().invoice;
+    assert_eq!(inv.address, address(50));
+    assert_eq!(reader.pool_len(), 1);
+
+    let reused = CreateInvoice {
+        draft: draft(None, 5),
+        fresh_address: Some(address(50)),
+    };
+    let inv = store.send(reused).await.unwrap().unwrap().invoice;
+    assert_eq!(
+        inv.address,
+        address(0),
+        "the used fresh address is refused, the pool serves"
+    );
+    assert_eq!((reader.pool_len(), reader.ledger_len()), (0, 2));
+}
+
+#[actix_rt::test]
+async fn listing_is_newest_first_with_a_cursor_and_filters() {
+    let (_dir, store, reader) = started(5).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let inv = store
+            .send(create(Some(&format!("O-{i}")), 5))
+            .await
+            .unwrap()
+            .unwrap()
+            .invoice;
+        ids.push(inv.id);
+        // Distinct milliseconds, so that the order is the creation order.
+        actix_rt::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let newest_first: Vec<_> = ids.iter().rev().cloned().collect();
+
+    let (page1, cursor) = reader.list(None, None, 2, None).unwrap();
+    let (page2, cursor2) = reader.list(None, None, 2, cursor.as_deref()).unwrap();
+    let (page3, cursor3) = reader.list(None, None, 2, cursor2.as_deref()).unwrap();
+    let listed: Vec<_> = page1.iter().chain(&page2).chain(&page3).map(|i| i.id.clone()).collect();
+    assert_eq!(listed, newest_first);
+    assert!(cursor.is_some() && cursor2.is_some());
+    assert_eq!(cursor3, None);
+
+    let (exact, cursor) = reader.list(None, None, 5, None).unwrap();
+    assert_eq!((exact.len(), cursor), (5, None), "no cursor to an empty page");
+
+    let (by_order, _) = reader.list(None, Some("O-3"), 50, None).unwrap();
+    assert_eq!(by_order.iter().map(|i| &i.id).collect::<Vec<_>>(), vec![&ids[3]]);
+    assert!(reader.list(None, Some("nope"), 50, None).unwrap().0.is_empty());
+    assert!(reader
+        .list(Some(InvoiceStatus::Paid), Some("O-3"), 50, None)
+        .unwrap()
+        .0
+        .is_empty());
+    assert_eq!(
+        reader.list(Some(InvoiceStatus::New), None, 50, None).unwrap().0.len(),
+        5
+    );
+    assert!(reader
+        .list(Some(InvoiceStatus::Paid), None, 50, None)
+        .unwrap()
+        .0
+        .is_empty());
+
+    for bad in ["zz", "00", &hex::encode(b"12345678inv_short")] {
+        assert_eq!(
+            reader.list(None, None, 2, Some(bad)).unwrap_err(),
+            StoreError::InvalidCursor
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn invoices_survive_a_restart() {
+    let (dir, store, reader) = started(2).await;
+    let inv = store.send(create(Some("A-1"), 5)).await.unwrap().unwrap().invoice;
+    drop((store, reader));
+    actix_rt::time::sleep(std::time::Duration::from_millis(50)).await; // let the actor drop its handles
+
+    // sled keeps the lock until every handle is gone; retry briefly.
+    let mut reopened = Store::open(dir.path());
+    for _ in 0..50 {
+        if !matches!(reopened, Err(StoreError::Locked(_))) {
+            break;
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        reopened = Store::open(dir.path());
+    }
+    let reader = reopened.unwrap().reader();
+    assert_eq!(reader.invoice(&inv.id).unwrap(), Some(inv));
+    assert_eq!((reader.pool_len(), reader.ledger_len()), (1, 1));
+}
+
+#[actix_rt::test]
+async fn a_thousand_concurrent_creates_get_distinct_addresses_with_few_flushes() {
+    const N: u32 = 1000;
+    let (_dir, store, reader) = started(N).await;
+    let flushes_before = reader.flush_count();
+
+    let started_at = std::time::Instant::now();
+    let tasks: Vec<_> = (0..N)
+        .map(|i| {
+            let store = store.clone();
+            actix_rt::spawn(async move { store.send(create(Some(&format!("O-{i}")), 1_000 + u64::from(i))).await })
+        })
+        .collect();
+    let mut invoices = Vec::new();
+    for task in tasks {
+        invoices.push(task.await.unwrap().unwrap().unwrap().invoice);
+    }
+
+    let addresses: HashSet<_> = invoices.iter().map(|i| i.address.clone()).collect();
+    assert_eq!(addresses.len(), N as usize);
+    assert_eq!((reader.ledger_len(), reader.pool_len()), (N as usize, 0));
+    for inv in &invoices {
+        assert_eq!(reader.invoice_by_address(&inv.address).unwrap().unwrap().id, inv.id);
+    }
+    assert_eq!(reader.invoice_count().unwrap(), u64::from(N));
+    let flushes = reader.flush_count() - flushes_before;
+    assert!(flushes < u64::from(N) / 10, "{flushes} flushes for {N} writes");
+    eprintln!(
+        "{N} concurrent creates: {flushes} flushes in {:?}",
+        started_at.elapsed()
+    );
+}
+
+#[test]
+fn open_creates_a_store_and_reopens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.reader().invoice_count().unwrap(), 0);
+    drop(store);
+    Store::open(dir.path()).unwrap();
+}
+
+#[test]
+fn open_refuses_another_schema_version_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("meta").unwrap().insert(META_SCHEMA_VERSION, "2").unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path()).err().unwrap();
+    assert_eq!(
+        err,
+        StoreError::SchemaMismatch {
+            found: 2,
+            expected: SCHEMA_VERSION
+        }
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("version 2") && message.contains("move the store directory aside"),
+        "{message}"
+    );
+}
+
+#[test]
+fn open_refuses_data_without_a_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("invoices").unwrap().insert("x", "y").unwrap();
+        db.flush().unwrap();
+    }
+    assert!(matches!(Store::open(dir.path()), Err(StoreError::Corrupt(_))));
+}
+
+#[test]
+fn a_store_held_by_another_opener_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = Store::open(dir.path()).unwrap();
+    let err = Store::open(dir.path()).err().unwrap();
+    assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
+    assert!(err.to_string().contains("in use by another process"));
+}
