@@ -7,6 +7,9 @@
 //! - [`config`]: `config.toml` and the environment, validated at start.
 //! - [`electron_cash`]: the `ElectronCash` actor, the only thing that talks to
 //!   the wallet daemon (JSON-RPC over awc, supervised, with link state).
+//! - [`invoice`]: the invoice record, its id and its API view (pure).
+//! - [`store`]: the sled store: layout, the `InvoiceStore` writer (group
+//!   commit) and `StoreReader` for reads.
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API (health and readiness so far).
 //! - [`startup`]: `Application::build`, which starts the actors and binds the
@@ -17,6 +20,8 @@ pub mod cashaddr;
 pub mod config;
 pub mod electron_cash;
 pub mod http;
+pub mod invoice;
 pub mod money;
 pub mod sim;
 pub mod startup;
+pub mod store;

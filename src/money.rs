@@ -193,7 +193,7 @@ pub fn format_python_decimal(sats: i64) -> String {
     let sign = if sats < 0 { "-" } else { "" };
     let mut coefficient = sats.unsigned_abs();
     let mut exponent: i64 = -8;
-    while exponent < 0 && coefficient % 10 == 0 {
+    while exponent < 0 && coefficient.is_multiple_of(10) {
         coefficient /= 10;
         exponent += 1;
     }
