@@ -20,6 +20,7 @@ const RECORDED_TXID: &str = "ff871cee7410db32ccd8d9c5cacd83de6e94d7da9fdd0322c82
 /// One HTTP exchange as the client saw it.
 struct Reply {
     status: u16,
+    connection: String,
     content_type: String,
     body: String,
 }
@@ -42,9 +43,16 @@ async fn post(url: &str, body: &str, auth: Auth<'_>) -> Reply {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let connection = resp
+        .headers()
+        .get("connection")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let bytes = resp.body().limit(16 * 1024 * 1024).await.expect("a body");
     Reply {
         status: resp.status().as_u16(),
+        connection,
         content_type,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
@@ -180,6 +188,10 @@ async fn every_recorded_exchange_gets_a_reply_of_the_same_status_type_and_shape(
         let what = format!("exchange {n} (id {id}, {note:?}): {body}");
         assert_eq!(u64::from(reply.status), status, "{what}: {}", reply.body);
         assert_eq!(reply.content_type, fx["content_type"].as_str().expect("ct"), "{what}");
+        assert_eq!(
+            reply.connection, "close",
+            "{what}: the daemon closes the connection after each reply"
+        );
         if status == 401 {
             assert_eq!(reply.body, fx["response"].as_str().expect("page"), "{what}");
             continue;
@@ -366,4 +378,49 @@ async fn the_daemon_subcommand_loads_only_the_configured_wallet_but_always_says_
     let right = json!([{"subcommand": "load_wallet", "wallet_path": "/sim/wallets/default_wallet"}]);
     assert_eq!(call(&sim, "daemon", right).await["result"], json!(true));
     assert!(sim.wallet_loaded());
+}
+
+#[actix_rt::test]
+async fn the_down_fault_refuses_connections_for_a_while_then_listens_again() {
+    let sim = start().await;
+    let client = awc::Client::default();
+    let resp = client
+        .post(format!("{}/sim/fault", sim.url()))
+        .send_json(&json!({"mode": "down", "for_ms": 400}))
+        .await
+        .expect("answers");
+    assert_eq!(resp.status(), 200);
+    let end = Instant::now() + Duration::from_secs(5);
+    while client.get(format!("{}/sim/state", sim.url())).send().await.is_ok() {
+        assert!(Instant::now() < end, "never went down");
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    let end = Instant::now() + Duration::from_secs(5);
+    while client.get(format!("{}/sim/state", sim.url())).send().await.is_err() {
+        assert!(Instant::now() < end, "never came back");
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(call(&sim, "version", json!([])).await["result"], json!("4.4.5"));
+}
+
+#[actix_rt::test]
+async fn wrong_params_unknown_addresses_and_bad_hex_get_the_daemons_errors() {
+    let sim = start().await;
+    let reply = call(&sim, "getaddresshistory", json!({"addr": "x"})).await;
+    assert_eq!(reply["error"]["code"], json!(-32602));
+    let reply = call(
+        &sim,
+        "getaddresshistory",
+        json!(["bitcoincash:qrt5k6j4v6acljaym985h7xl49a2y8aufunmwusnen"]),
+    )
+    .await;
+    assert_eq!(reply["error"]["code"], json!(-32603));
+    let reply = call(&sim, "deserialize", json!(["zz"])).await;
+    assert_eq!(reply["error"]["code"], json!(-32603));
+    let reply = call(&sim, "validateaddress", json!(["nonsense"])).await;
+    assert_eq!(reply["result"], json!(false));
+    let body = r#"{"id": 7, "params": []}"#;
+    let reply: Value =
+        serde_json::from_str(&post(&sim.url(), body, Auth::Basic(USER, PASSWORD)).await.body).expect("json");
+    assert_eq!(reply["error"]["code"], json!(-32600));
 }

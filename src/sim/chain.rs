@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use super::address::Dest;
+use super::notify::Subscription;
 use super::tx::{fake_script_sig, prev_hash_of, Transaction, TxIn, TxOut};
 use super::SimError;
 
@@ -41,28 +42,6 @@ pub struct Block {
     pub txids: Vec<String>,
 }
 
-/// A `notify` subscription.
-#[derive(Debug, Clone)]
-struct Subscription {
-    /// The address exactly as the subscriber passed it.
-    address: String,
-    /// The URL to POST to.
-    url: String,
-    /// The status last posted.
-    last: Option<String>,
-}
-
-/// A POST the daemon owes a `notify` subscriber.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    /// Where to POST.
-    pub url: String,
-    /// The address as subscribed.
-    pub address: String,
-    /// The Electrum status hash, `None` for an empty history.
-    pub status: Option<String>,
-}
-
 /// The whole simulated state behind one lock.
 #[derive(Debug)]
 pub struct Chain {
@@ -95,9 +74,9 @@ pub struct Chain {
     /// Next arrival sequence number.
     next_seq: u64,
     /// notify subscriptions, by destination.
-    subs: HashMap<Dest, Vec<Subscription>>,
+    pub(super) subs: HashMap<Dest, Vec<Subscription>>,
     /// Destinations whose history changed since notifications were taken.
-    touched: HashSet<Dest>,
+    pub(super) touched: HashSet<Dest>,
 }
 
 impl Chain {
@@ -448,102 +427,6 @@ impl Chain {
         let spends = coins.iter().map(|(t, n, _)| (t.clone(), *n)).collect();
         let to = self.external();
         Ok(self.insert(inputs, &[(to, total - fee)], spends, fee))
-    }
-
-    /// The server's height for a transaction: its block, 0 in the mempool,
-    /// −1 in the mempool with an unconfirmed parent.
-    pub fn server_height(&self, txid: &str) -> i64 {
-        let Some(e) = self.txs.get(txid) else { return 0 };
-        match e.height {
-            Some(h) => h as i64,
-            None if e
-                .spends
-                .iter()
-                .any(|(p, _)| self.txs.get(p).is_some_and(|p| p.height.is_none())) =>
-            {
-                -1
-            }
-            None => 0,
-        }
-    }
-
-    /// `getaddresshistory`: (txid, height, fee for unconfirmed ones), confirmed
-    /// by height and block order first, then the mempool in arrival order.
-    pub fn address_history(&self, dest: &Dest) -> Vec<(String, i64, Option<u64>)> {
-        let mut rows: Vec<(u64, u64, &String)> = self
-            .by_dest
-            .get(dest)
-            .into_iter()
-            .flatten()
-            .filter_map(|t| self.txs.get(t).map(|e| (e.height.unwrap_or(u64::MAX), e.seq, t)))
-            .collect();
-        rows.sort();
-        rows.into_iter()
-            .map(|(_, _, t)| {
-                let h = self.server_height(t);
-                let fee = if h <= 0 { self.txs.get(t).map(|e| e.fee) } else { None };
-                (t.clone(), h, fee)
-            })
-            .collect()
-    }
-
-    /// The Electrum status hash of a destination: sha256 hex over
-    /// "txid:height:" for each history entry, `None` for no history.
-    pub fn status(&self, dest: &Dest) -> Option<String> {
-        let history = self.address_history(dest);
-        if history.is_empty() {
-            return None;
-        }
-        let mut h = Sha256::new();
-        for (txid, height, _) in history {
-            h.update(format!("{txid}:{height}:").as_bytes());
-        }
-        Some(hex::encode(h.finalize()))
-    }
-
-    /// `notify`: subscribes and returns the POST owed at once.
-    pub fn subscribe(&mut self, dest: Dest, address: &str, url: &str) -> Notification {
-        let status = self.status(&dest);
-        let sub = Subscription {
-            address: address.to_owned(),
-            url: url.to_owned(),
-            last: status.clone(),
-        };
-        self.subs.entry(dest).or_default().push(sub);
-        Notification {
-            url: url.to_owned(),
-            address: address.to_owned(),
-            status,
-        }
-    }
-
-    /// Forgets every subscription (a daemon restart).
-    pub fn forget_subscriptions(&mut self) {
-        self.subs.clear();
-    }
-
-    /// The POSTs owed for subscribed addresses whose status changed since the
-    /// last call.
-    pub fn take_notifications(&mut self) -> Vec<Notification> {
-        let touched: Vec<Dest> = self.touched.drain().collect();
-        let mut out = Vec::new();
-        for d in touched {
-            if !self.subs.contains_key(&d) {
-                continue;
-            }
-            let status = self.status(&d);
-            for sub in self.subs.get_mut(&d).into_iter().flatten() {
-                if sub.last != status {
-                    sub.last = status.clone();
-                    out.push(Notification {
-                        url: sub.url.clone(),
-                        address: sub.address.clone(),
-                        status: status.clone(),
-                    });
-                }
-            }
-        }
-        out
     }
 
     /// The wallet was loaded again: it reads the chain's heights afresh.

@@ -14,6 +14,7 @@ pub mod address;
 pub mod chain;
 mod control;
 mod methods;
+pub mod notify;
 mod params;
 mod rpc;
 pub mod tx;
@@ -30,7 +31,8 @@ use actix_web::http::KeepAlive;
 use actix_web::{web, App, HttpServer};
 use tokio::sync::mpsc;
 
-use chain::{Chain, Notification};
+use chain::Chain;
+use notify::Notification;
 
 /// How the simulated daemon is set up.
 #[derive(Debug, Clone)]
@@ -368,6 +370,8 @@ async fn arbiter_task(inner: Weak<Inner>, mut rx: mpsc::UnboundedReceiver<Comman
             Command::Down(d) => {
                 let Some(inner) = inner.upgrade() else { return };
                 let sim = Sim { inner };
+                // Let the control reply that asked for this go out first.
+                actix_rt::time::sleep(Duration::from_millis(50)).await;
                 sim.stop_listening().await;
                 actix_rt::time::sleep(d).await;
                 if let Err(e) = sim.start_listening().await {

@@ -41,6 +41,43 @@ pub struct HistoryRow {
 }
 
 impl Chain {
+    /// The server's height for a transaction: its block, 0 in the mempool,
+    /// −1 in the mempool with an unconfirmed parent.
+    pub fn server_height(&self, txid: &str) -> i64 {
+        let Some(e) = self.txs.get(txid) else { return 0 };
+        match e.height {
+            Some(h) => h as i64,
+            None if e
+                .spends
+                .iter()
+                .any(|(p, _)| self.txs.get(p).is_some_and(|p| p.height.is_none())) =>
+            {
+                -1
+            }
+            None => 0,
+        }
+    }
+
+    /// `getaddresshistory`: (txid, height, fee for unconfirmed ones), confirmed
+    /// by height and block order first, then the mempool in arrival order.
+    pub fn address_history(&self, dest: &Dest) -> Vec<(String, i64, Option<u64>)> {
+        let mut rows: Vec<(u64, u64, &String)> = self
+            .by_dest
+            .get(dest)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| self.txs.get(t).map(|e| (e.height.unwrap_or(u64::MAX), e.seq, t)))
+            .collect();
+        rows.sort();
+        rows.into_iter()
+            .map(|(_, _, t)| {
+                let h = self.server_height(t);
+                let fee = if h <= 0 { self.txs.get(t).map(|e| e.fee) } else { None };
+                (t.clone(), h, fee)
+            })
+            .collect()
+    }
+
     /// The wallet's height for a transaction: after a reorg, the transactions
     /// of the disconnected blocks read 0 until the wallet is loaded again.
     pub fn wallet_height(&self, txid: &str) -> i64 {
