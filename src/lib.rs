@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`money`]: `Sats` and the exact amount parsers and formatters.
+//! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
+//!   addresses) and invoice creation.
 //! - [`cashaddr`]: addresses, their checksum, their network prefix.
 //! - [`config`]: `config.toml` and the environment, validated at start.
 //! - [`electron_cash`]: the `ElectronCash` actor, the only thing that talks to
@@ -11,11 +13,12 @@
 //! - [`store`]: the sled store: layout, the `InvoiceStore` writer (group
 //!   commit) and `StoreReader` for reads.
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
-//! - [`http`]: the HTTP API (health and readiness so far).
+//! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
 //! - [`startup`]: `Application::build`, which starts the actors and binds the
 //!   HTTP server; the binary and the tests both use it.
 #![forbid(unsafe_code)]
 
+pub mod allocator;
 pub mod cashaddr;
 pub mod config;
 pub mod electron_cash;

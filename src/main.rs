@@ -98,6 +98,7 @@ async fn demo(bind: String) -> std::io::Result<()> {
     let mut settings = Settings::default();
     settings.server.bind = bind;
     settings.electron_cash.url = sim.url();
+    settings.store.path = std::env::temp_dir().join(format!("bchpay-demo-{}", std::process::id()));
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     println!(

@@ -1,13 +1,17 @@
-//! `Application::build`: starts the actors and binds the HTTP server. The
-//! binary and the tests run the same code; tests bind port 0.
+//! `Application::build`: opens the store, starts the actors and binds the
+//! HTTP server. The binary and the tests run the same code; tests bind port 0.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
+use actix::Actor;
 use actix_web::{web, App, HttpServer};
 
+use crate::allocator::AddressAllocator;
 use crate::config::Settings;
 use crate::electron_cash::WalletLink;
 use crate::http::{self, AppState};
+use crate::store::{self, Store, StoreReader};
 
 /// A started engine: actors running, HTTP server bound.
 pub struct Application {
@@ -15,21 +19,39 @@ pub struct Application {
     port: u16,
     /// The HTTP server, until it stops.
     server: actix_web::dev::Server,
-    /// The wallet link.
-    wallet: WalletLink,
+    /// What the handlers share.
+    state: AppState,
 }
 
 impl Application {
     /// Starts everything. Never waits on the wallet: the link connects in the
     /// background and `/readyz` tells when it is up. Call inside an actix `System`.
     pub async fn build(settings: Settings) -> std::io::Result<Application> {
+        let store = Store::open(&settings.store.path)
+            .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?;
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
+        let (store, reader) = store::start(store);
         let wallet = WalletLink::start(settings.electron_cash.clone());
-        let state = AppState { wallet: wallet.clone() };
+        let allocator = AddressAllocator::new(
+            store.clone(),
+            reader.clone(),
+            wallet.clone(),
+            settings.addresses.pool_low,
+            settings.addresses.pool_high,
+        )
+        .start();
+        let state = AppState {
+            settings: Arc::new(settings.clone()),
+            wallet,
+            store,
+            reader,
+            allocator,
+        };
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(web::Data::new(state.clone()))
+                .app_data(web::Data::new(app_state.clone()))
                 .configure(http::routes)
         })
         .workers(2)
@@ -39,7 +61,7 @@ impl Application {
             "bchpay listening on http://{}:{port}",
             listener_host(&settings.server.bind)
         );
-        Ok(Application { port, server, wallet })
+        Ok(Application { port, server, state })
     }
 
     /// The port the HTTP server listens on.
@@ -49,7 +71,12 @@ impl Application {
 
     /// The wallet link.
     pub fn wallet(&self) -> &WalletLink {
-        &self.wallet
+        &self.state.wallet
+    }
+
+    /// A reader of the store.
+    pub fn reader(&self) -> StoreReader {
+        self.state.reader.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C.

@@ -1,0 +1,147 @@
+//! `/api/v1/invoices`: create, read, list.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use super::auth::ApiKey;
+use super::create_request::{self, MAX_BODY};
+use super::error::ApiError;
+use super::AppState;
+use crate::allocator::{self, CheckPool, CreateError};
+use crate::invoice::{InvoiceId, InvoiceStatus};
+
+/// Seconds a shop should wait before retrying when no address can be had.
+const RETRY_AFTER_SECS: u64 = 5;
+/// The most invoices one page lists.
+const MAX_LIMIT: usize = 500;
+
+/// Reads a body of at most [`MAX_BODY`] bytes, refusing a larger one before reading it whole.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(ApiError::too_large(MAX_BODY));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(400, "invalid_body", "the request body could not be read"))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::too_large(MAX_BODY));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `POST /api/v1/invoices`
+pub async fn create(
+    _: ApiKey,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&req, payload).await?;
+    let draft = create_request::parse(&body, &state.settings)?;
+    let result = allocator::create_invoice(&state.store, &state.wallet, draft).await;
+    state.allocator.do_send(CheckPool);
+    let created = result.map_err(|e| match e {
+        CreateError::OrderConflict => ApiError::new(
+            409,
+            "order_conflict",
+            "this order_id already has an invoice for another amount",
+        ),
+        CreateError::WalletUnavailable(why) => {
+            log::warn!("invoice refused: address pool empty and wallet unavailable ({why})");
+            ApiError {
+                retry_after: Some(RETRY_AFTER_SECS),
+                ..ApiError::new(
+                    503,
+                    "wallet_unavailable",
+                    "no payment address can be had now: the address pool is empty and the wallet is unavailable",
+                )
+            }
+        }
+        CreateError::Store(why) => {
+            log::error!("invoice creation failed: {why}");
+            ApiError::internal()
+        }
+    })?;
+    let invoice = &created.invoice;
+    let body = invoice.to_api(&state.settings.server.public_url, state.tip());
+    if created.created {
+        log::info!(
+            "invoice {} created: {} at {}",
+            invoice.id,
+            invoice.amount_sats,
+            invoice.address
+        );
+        Ok(HttpResponse::Created().json(body))
+    } else {
+        Ok(HttpResponse::Ok().json(body))
+    }
+}
+
+/// `GET /api/v1/invoices/{id}`
+pub async fn read(_: ApiKey, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let id = InvoiceId::parse(&path).map_err(|_| ApiError::not_found("invoice"))?;
+    let invoice = state.reader.invoice(&id).map_err(|e| {
+        log::error!("reading invoice {id} failed: {e}");
+        ApiError::internal()
+    })?;
+    let invoice = invoice.ok_or_else(|| ApiError::not_found("invoice"))?;
+    Ok(HttpResponse::Ok().json(invoice.to_api(&state.settings.server.public_url, state.tip())))
+}
+
+/// `GET /api/v1/invoices?status=&order_id=&limit=&cursor=`
+pub async fn list(
+    _: ApiKey,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let bad = |field: &str, message: &str| ApiError::field("invalid_query", field, message);
+    if let Some(unknown) = query
+        .keys()
+        .find(|k| !["status", "order_id", "limit", "cursor"].contains(&k.as_str()))
+    {
+        return Err(bad(unknown, "unknown query parameter"));
+    }
+    let status = match query.get("status") {
+        None => None,
+        Some(s) => Some(
+            InvoiceStatus::parse(s)
+                .ok_or_else(|| bad("status", "status must be one of new, paid, confirmed, expired, invalid"))?,
+        ),
+    };
+    let limit = match query.get("limit") {
+        None => 50,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => return Err(bad("limit", "limit must be an integer from 1 to 500")),
+        },
+    };
+    let (invoices, next) = state
+        .reader
+        .list(
+            status,
+            query.get("order_id").map(String::as_str),
+            limit,
+            query.get("cursor").map(String::as_str),
+        )
+        .map_err(|e| match e {
+            crate::store::StoreError::InvalidCursor => bad("cursor", "cursor was not given out by this engine"),
+            other => {
+                log::error!("listing invoices failed: {other}");
+                ApiError::internal()
+            }
+        })?;
+    let tip = state.tip();
+    let public_url = &state.settings.server.public_url;
+    let invoices: Vec<_> = invoices.iter().map(|i| i.to_api(public_url, tip)).collect();
+    Ok(HttpResponse::Ok().json(json!({"invoices": invoices, "next_cursor": next})))
+}

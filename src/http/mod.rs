@@ -1,0 +1,84 @@
+//! The HTTP front end: thin handlers that validate, ask an actor or a reader,
+//! and turn the answer into JSON. Errors are [`ApiError`]s.
+
+mod auth;
+pub mod create_request;
+pub mod error;
+mod invoices;
+
+use std::sync::Arc;
+
+use actix::Addr;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+pub use auth::{key_matches, ApiKey};
+pub use error::ApiError;
+
+use crate::allocator::AddressAllocator;
+use crate::config::Settings;
+use crate::electron_cash::WalletLink;
+use crate::store::{InvoiceStore, StoreReader};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration (API keys, public URL, defaults).
+    pub settings: Arc<Settings>,
+    /// The wallet link, for its status and inline addresses.
+    pub wallet: WalletLink,
+    /// The single writer.
+    pub store: Addr<InvoiceStore>,
+    /// Reads without a round trip through the writer.
+    pub reader: StoreReader,
+    /// The pool keeper, nudged after each creation.
+    pub allocator: Addr<AddressAllocator>,
+}
+
+impl AppState {
+    /// The chain tip, when known (for confirmations).
+    pub fn tip(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Mounts every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .service(
+            web::scope("/api/v1")
+                .route("/invoices", web::post().to(invoices::create))
+                .route("/invoices", web::get().to(invoices::list))
+                .route("/invoices/{id}", web::get().to(invoices::read)),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("route"))
+}
+
+/// `200` while the process serves.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// `200` when the store and the wallet link are up, `503` with the reason
+/// otherwise. Never waits on the wallet: it reads the link's shared status.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let link = state.wallet.status();
+    let store_ok = state.reader.invoice_count().is_ok();
+    let ready = link.state.is_up() && store_ok;
+    let body = json!({
+        "status": if ready { "ready" } else { "degraded" },
+        "wallet": link.state.to_json(),
+        "store": if store_ok { "ok" } else { "error" },
+        "address_pool": {"available": state.reader.pool_len()},
+    });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
