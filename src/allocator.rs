@@ -70,7 +70,7 @@ impl AddressAllocator {
     fn check(&mut self, start: bool, ctx: &mut Context<Self>) {
         let available = self.reader.pool_len();
         let wanted = if start || self.stalled { self.high } else { self.low };
-        if self.refilling || available >= wanted || !self.wallet.status().state.is_up() {
+        if self.high == 0 || self.refilling || available >= wanted || !self.wallet.status().state.is_up() {
             return;
         }
         self.refilling = true;

@@ -159,7 +159,7 @@ impl ElectronCashSettings {
 pub struct AddressSettings {
     /// Refill the pool when it falls to this many addresses.
     pub pool_low: usize,
-    /// Refill up to this many.
+    /// Refill up to this many; 0: no pool, every invoice waits on `createnewaddress`.
     pub pool_high: usize,
 }
 
@@ -346,10 +346,10 @@ impl Settings {
             return Err(invalid("electron_cash.timeout_secs", "must be between 1 and 300"));
         }
         check_http_url("electron_cash.notify_url", &self.electron_cash.notify_url, true)?;
-        if self.addresses.pool_high == 0 || self.addresses.pool_high > 100_000 {
-            return Err(invalid("addresses.pool_high", "must be between 1 and 100000"));
+        if self.addresses.pool_high > 100_000 {
+            return Err(invalid("addresses.pool_high", "must be between 0 (no pool) and 100000"));
         }
-        if self.addresses.pool_low >= self.addresses.pool_high {
+        if self.addresses.pool_high > 0 && self.addresses.pool_low >= self.addresses.pool_high {
             return Err(invalid("addresses.pool_low", "must be below addresses.pool_high"));
         }
         if !(100..=3_600_000).contains(&self.payments.poll_interval_ms) {
