@@ -1,7 +1,7 @@
 //! Invoices: the id, the stored record, the draft a shop gives, and the API view. Pure, no I/O.
 //!
 //! The state machine (status as a function of payments, tip, clock and policy)
-//! will live here too, so that it can be tested without a store or a wallet.
+//! is in [`lifecycle`], so that it can be tested without a store or a wallet.
 
 use std::fmt;
 
@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 
 use crate::cashaddr::Address;
 use crate::money::Sats;
+
+pub mod lifecycle;
 
 /// The digits of base62, in the order of their value.
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -7,11 +7,15 @@
 //!   addresses) and invoice creation.
 //! - [`cashaddr`]: addresses, their checksum, their network prefix.
 //! - [`config`]: `config.toml` and the environment, validated at start.
+//! - [`confirmer`]: the `PaymentConfirmer` actor: wallet history diffs, the
+//!   server's view of the few changed addresses, the expiry clock.
 //! - [`electron_cash`]: the `ElectronCash` actor, the only thing that talks to
 //!   the wallet daemon (JSON-RPC over awc, supervised, with link state).
-//! - [`invoice`]: the invoice record, its id and its API view (pure).
+//! - [`invoice`]: the invoice record, its id, its API view and its lifecycle
+//!   (`invoice::lifecycle`), all pure.
 //! - [`store`]: the sled store: layout, the `InvoiceStore` writer (group
 //!   commit) and `StoreReader` for reads.
+//! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
 //! - [`startup`]: `Application::build`, which starts the actors and binds the
@@ -21,7 +25,9 @@
 pub mod allocator;
 pub mod cashaddr;
 pub mod config;
+pub mod confirmer;
 pub mod electron_cash;
+pub mod event;
 pub mod http;
 pub mod invoice;
 pub mod money;

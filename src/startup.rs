@@ -3,14 +3,17 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::Actor;
 use actix_web::{web, App, HttpServer};
 
 use crate::allocator::AddressAllocator;
 use crate::config::Settings;
+use crate::confirmer::{ConfirmerHandle, PaymentConfirmer};
 use crate::electron_cash::WalletLink;
 use crate::http::{self, AppState};
+use crate::invoice::lifecycle::Policy;
 use crate::store::{self, Store, StoreReader};
 
 /// A started engine: actors running, HTTP server bound.
@@ -28,7 +31,8 @@ impl Application {
     /// background and `/readyz` tells when it is up. Call inside an actix `System`.
     pub async fn build(settings: Settings) -> std::io::Result<Application> {
         let store = Store::open(&settings.store.path)
-            .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?;
+            .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?
+            .with_event_settings(&settings.server.public_url, Some(settings.webhooks.url.clone()));
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let (store, reader) = store::start(store);
@@ -41,12 +45,24 @@ impl Application {
             settings.addresses.pool_high,
         )
         .start();
+        let policy = Policy {
+            tolerance_percent: settings.payments.payment_tolerance_percent,
+            monitoring_secs: settings.payments.monitoring_secs,
+        };
+        let confirmer = PaymentConfirmer::start(
+            wallet.clone(),
+            store.clone(),
+            reader.clone(),
+            policy,
+            Duration::from_millis(settings.payments.poll_interval_ms),
+        );
         let state = AppState {
             settings: Arc::new(settings.clone()),
             wallet,
             store,
             reader,
             allocator,
+            confirmer,
         };
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -72,6 +88,11 @@ impl Application {
     /// The wallet link.
     pub fn wallet(&self) -> &WalletLink {
         &self.state.wallet
+    }
+
+    /// The confirmer.
+    pub fn confirmer(&self) -> &ConfirmerHandle {
+        &self.state.confirmer
     }
 
     /// A reader of the store.

@@ -10,10 +10,14 @@
 //! | `by_time` | created_at millis (u64 big-endian) ‖ invoice id → invoice id (newest-first listing) |
 //! | `watch` | invoice id → () for invoices the confirmer still watches |
 //! | `pool` | address → () made in advance, not yet handed out |
-//! | `outbox` | event sequence → webhook event still to deliver (reserved) |
-//! | `meta` | `schema_version` (decimal text), `invoice_count` (u64 big-endian) |
+//! | `events` | event sequence (u64 big-endian) → event JSON with its delivery record |
+//! | `event_ids` | event id (`evt_…`) → event sequence |
+//! | `events_by_invoice` | invoice id ‖ event sequence → () (an invoice's events, in order) |
+//! | `outbox` | event sequence → () for events still to deliver |
+//! | `meta` | `schema_version` (decimal text), `invoice_count`, `event_seq` (u64 big-endian) |
 
 mod actor;
+mod observe;
 mod reader;
 
 use std::path::Path;
@@ -21,6 +25,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 pub use actor::{start, AddToPool, CreateInvoice, Created, InvoiceStore};
+pub use observe::{Applied, ApplyObservation, Subscribe, Watch};
 pub use reader::StoreReader;
 
 /// The layout version this build reads and writes.
@@ -30,6 +35,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// `meta` key of the number of invoices ever created.
 const META_INVOICE_COUNT: &[u8] = b"invoice_count";
+/// `meta` key of the last event sequence handed out.
+const META_EVENT_SEQ: &[u8] = b"event_seq";
 
 /// Why the store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,7 +99,13 @@ struct Trees {
     watch: sled::Tree,
     /// Address → () not yet handed out.
     pool: sled::Tree,
-    /// Event sequence → pending webhook event (reserved for the outbox).
+    /// Event sequence → event with its delivery record.
+    events: sled::Tree,
+    /// Event id → event sequence.
+    event_ids: sled::Tree,
+    /// Invoice id ‖ event sequence → ().
+    events_by_invoice: sled::Tree,
+    /// Event sequence → () while the event waits for delivery.
     outbox: sled::Tree,
     /// Schema version and counters.
     meta: sled::Tree,
@@ -107,6 +120,9 @@ impl Trees {
             by_time: db.open_tree("by_time")?,
             watch: db.open_tree("watch")?,
             pool: db.open_tree("pool")?,
+            events: db.open_tree("events")?,
+            event_ids: db.open_tree("event_ids")?,
+            events_by_invoice: db.open_tree("events_by_invoice")?,
             outbox: db.open_tree("outbox")?,
             meta: db.open_tree("meta")?,
         })
@@ -121,6 +137,9 @@ impl Trees {
             &self.by_time,
             &self.watch,
             &self.pool,
+            &self.events,
+            &self.event_ids,
+            &self.events_by_invoice,
             &self.outbox,
         ]
         .iter()
@@ -136,6 +155,10 @@ pub struct Store {
     trees: Trees,
     /// Flushes completed by the writer, shared with every reader.
     flushes: Arc<AtomicU64>,
+    /// Base of `checkout_url` in event snapshots.
+    public_url: String,
+    /// Where events of invoices without a `webhook_url` go.
+    default_webhook_url: Option<String>,
 }
 
 impl Store {
@@ -177,7 +200,16 @@ impl Store {
             db,
             trees,
             flushes: Arc::default(),
+            public_url: String::new(),
+            default_webhook_url: None,
         })
+    }
+
+    /// Sets what event snapshots and deliveries need from the configuration.
+    pub fn with_event_settings(mut self, public_url: &str, default_webhook_url: Option<String>) -> Store {
+        self.public_url = public_url.to_owned();
+        self.default_webhook_url = default_webhook_url.filter(|u| !u.is_empty());
+        self
     }
 
     /// A reader over this store's trees.
@@ -193,6 +225,11 @@ fn time_key(invoice: &crate::invoice::Invoice) -> Vec<u8> {
     key.extend_from_slice(&millis.to_be_bytes());
     key.extend_from_slice(invoice.id.as_str().as_bytes());
     key
+}
+
+/// Reads an event's stored JSON.
+fn decode_event(bytes: &[u8]) -> Result<crate::event::Event, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable event: {e}")))
 }
 
 /// Reads an invoice's stored JSON.

@@ -17,6 +17,8 @@ pub mod rpc;
 mod wire;
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -325,6 +327,8 @@ pub struct WalletLink {
     addr: Addr<ElectronCash>,
     /// Its status, readable without a message.
     status: SharedStatus,
+    /// Calls made through this link (every clone), for tick costs and metrics.
+    calls: Arc<AtomicU64>,
 }
 
 impl WalletLink {
@@ -334,11 +338,21 @@ impl WalletLink {
         let shared = status.clone();
         let arbiter = Arbiter::new();
         let addr = Supervisor::start_in_arbiter(&arbiter.handle(), move |_| ElectronCash::new(settings, shared));
-        WalletLink { addr, status }
+        WalletLink {
+            addr,
+            status,
+            calls: Arc::default(),
+        }
+    }
+
+    /// Calls made through this link so far.
+    pub fn calls_made(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Calls `method` on the daemon.
     pub async fn call<M: Method>(&self, method: M) -> Result<M::Output, RpcError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let raw = self
             .addr
             .send(RawCall {

@@ -2,8 +2,10 @@
 //! and turn the answer into JSON. Errors are [`ApiError`]s.
 
 mod auth;
+mod checkout;
 pub mod create_request;
 pub mod error;
+mod events;
 mod invoices;
 
 use std::sync::Arc;
@@ -17,6 +19,7 @@ pub use error::ApiError;
 
 use crate::allocator::AddressAllocator;
 use crate::config::Settings;
+use crate::confirmer::ConfirmerHandle;
 use crate::electron_cash::WalletLink;
 use crate::store::{InvoiceStore, StoreReader};
 
@@ -33,12 +36,14 @@ pub struct AppState {
     pub reader: StoreReader,
     /// The pool keeper, nudged after each creation.
     pub allocator: Addr<AddressAllocator>,
+    /// The confirmer, for the chain tip.
+    pub confirmer: ConfirmerHandle,
 }
 
 impl AppState {
     /// The chain tip, when known (for confirmations).
     pub fn tip(&self) -> Option<u64> {
-        None
+        self.confirmer.tip.get()
     }
 }
 
@@ -50,8 +55,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .route("/invoices", web::post().to(invoices::create))
                 .route("/invoices", web::get().to(invoices::list))
-                .route("/invoices/{id}", web::get().to(invoices::read)),
+                .route("/invoices/{id}", web::get().to(invoices::read))
+                .route("/events", web::get().to(events::list)),
         )
+        .route("/i/{id}/status", web::get().to(checkout::status))
         .default_service(web::to(not_found));
 }
 

@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 use crate::cashaddr::Address;
 use crate::invoice::{Invoice, InvoiceId, NewInvoice};
 
+use super::observe::Watch;
 use super::{decode_counter, time_key, Store, StoreError, StoreReader, Trees, META_INVOICE_COUNT};
 
 /// Replies to a flush: `Ok` once the writes before it are on disk.
@@ -34,9 +35,15 @@ pub struct InvoiceStore {
     /// The database, for flushing.
     db: sled::Db,
     /// The trees of the layout.
-    trees: Trees,
+    pub(super) trees: Trees,
     /// Reads the writer needs before it writes (same trees).
-    reader: StoreReader,
+    pub(super) reader: StoreReader,
+    /// Base of `checkout_url` in event snapshots.
+    pub(super) public_url: String,
+    /// Where events of invoices without a `webhook_url` go.
+    pub(super) default_webhook_url: Option<String>,
+    /// Told about every new invoice (the confirmer).
+    pub(super) subscribers: Vec<Recipient<Watch>>,
     /// Replies of applied writes waiting for the next flush to start.
     waiting: Vec<FlushReply>,
     /// Replies of the writes the running flush will make durable.
@@ -65,6 +72,9 @@ impl InvoiceStore {
             db: store.db,
             trees: store.trees,
             reader,
+            public_url: store.public_url,
+            default_webhook_url: store.default_webhook_url,
+            subscribers: Vec::new(),
             waiting: Vec::new(),
             in_flight: Vec::new(),
             flushing: false,
@@ -74,7 +84,7 @@ impl InvoiceStore {
 
     /// Turns the result of an applied write into a reply sent once it is flushed.
     /// Errors are replied at once: nothing was written.
-    fn reply_when_durable<T: 'static>(
+    pub(super) fn reply_when_durable<T: 'static>(
         &mut self,
         result: Result<T, StoreError>,
         ctx: &mut Context<Self>,
@@ -169,7 +179,12 @@ impl InvoiceStore {
             Ok(())
         });
         match outcome {
-            Ok(()) => Ok(Created { invoice, created: true }),
+            Ok(()) => {
+                for subscriber in &self.subscribers {
+                    subscriber.do_send(Watch(invoice.clone()));
+                }
+                Ok(Created { invoice, created: true })
+            }
             Err(TransactionError::Storage(e)) => Err(e.into()),
             // The single writer checked both before the transaction: only a bug gets here.
             Err(TransactionError::Abort(abort)) => Err(StoreError::Corrupt(format!(

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use crate::cashaddr::Address;
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 
-use super::{decode_counter, decode_invoice, time_key, StoreError, Trees, META_INVOICE_COUNT};
+use super::observe::by_invoice_key;
+use super::{decode_counter, decode_event, decode_invoice, time_key, StoreError, Trees, META_INVOICE_COUNT};
+use crate::event::{DeliveryState, Event};
 
 /// Cheap to clone, `Send + Sync`: hand one to every HTTP worker.
 #[derive(Clone)]
@@ -153,6 +155,97 @@ impl StoreReader {
                     .ok_or_else(|| StoreError::Corrupt(format!("unreadable watched id {k:?}")))
             })
             .collect()
+    }
+
+    /// The event with global sequence `seq`.
+    pub fn event_by_seq(&self, seq: u64) -> Result<Option<Event>, StoreError> {
+        self.trees
+            .events
+            .get(seq.to_be_bytes())?
+            .map(|v| decode_event(&v))
+            .transpose()
+    }
+
+    /// The event with id `evt_…`.
+    pub fn event(&self, id: &str) -> Result<Option<Event>, StoreError> {
+        match self.trees.event_ids.get(id.as_bytes())? {
+            Some(seq) => {
+                let seq = decode_counter(Some(&seq))?;
+                self.event_by_seq(seq)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Events in the order they were made, at most `limit`, after `cursor`,
+    /// of one invoice or all, in one delivery state or any.
+    pub fn events(
+        &self,
+        invoice: Option<&InvoiceId>,
+        state: Option<DeliveryState>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Event>, Option<String>), StoreError> {
+        let after = match cursor {
+            Some(c) => Some(c.parse::<u64>().map_err(|_| StoreError::InvalidCursor)?),
+            None => None,
+        };
+        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match invoice {
+            Some(id) => {
+                let start = by_invoice_key(id, after.map_or(0, |a| a.saturating_add(1)));
+                let prefix = id.as_str().as_bytes().to_vec();
+                Box::new(
+                    self.trees
+                        .events_by_invoice
+                        .range(start..)
+                        .keys()
+                        .take_while(move |k| k.as_ref().map_or(true, |k| k.starts_with(&prefix)))
+                        .map(move |k| {
+                            let k = k?;
+                            decode_counter(k.get(k.len().saturating_sub(8)..))
+                        }),
+                )
+            }
+            None => {
+                let start = after.map_or(0, |a| a.saturating_add(1)).to_be_bytes();
+                Box::new(
+                    self.trees
+                        .events
+                        .range(start..)
+                        .keys()
+                        .map(|k| decode_counter(Some(&k?))),
+                )
+            }
+        };
+        let mut page = Vec::new();
+        for seq in seqs {
+            let seq = seq?;
+            let Some(event) = self.event_by_seq(seq)? else { continue };
+            if state.is_some_and(|s| event.state != s) {
+                continue;
+            }
+            if page.len() == limit {
+                let next = page.last().map(|e: &Event| e.seq.to_string());
+                return Ok((page, next));
+            }
+            page.push(event);
+        }
+        Ok((page, None))
+    }
+
+    /// Sequences of the events waiting for delivery, oldest first.
+    pub fn outbox(&self) -> Result<Vec<u64>, StoreError> {
+        self.trees
+            .outbox
+            .iter()
+            .keys()
+            .map(|k| decode_counter(Some(&k?)))
+            .collect()
+    }
+
+    /// How many events wait for delivery.
+    pub fn outbox_len(&self) -> usize {
+        self.trees.outbox.len()
     }
 
     /// Flushes the writer has completed since it started (each serves a whole group of writes).

@@ -1,0 +1,187 @@
+//! One confirmer tick (see the module docs of `confirmer`).
+
+use std::cell::RefCell;
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::Addr;
+use chrono::Utc;
+
+use super::state::State;
+use crate::cashaddr::Address;
+use crate::electron_cash::rpc::{Deserialize_, GetAddressHistory, GetInfo, GetTransaction, HistoryWithAddresses};
+use crate::electron_cash::{RpcError, WalletLink};
+use crate::invoice::lifecycle::Policy;
+use crate::invoice::Payment;
+use crate::money::Sats;
+use crate::store::{ApplyObservation, InvoiceStore};
+
+/// One address of the slow sweep every this many ticks (`getaddresshistory`
+/// costs about a second on a real daemon).
+pub const SWEEP_EVERY: u64 = 6;
+
+/// What a tick did, for metrics and benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct TickReport {
+    /// Wallet round trips it made.
+    pub round_trips: u64,
+    /// Addresses whose server view it read.
+    pub addresses_checked: usize,
+    /// Transitions the store applied.
+    pub transitions: usize,
+    /// How long it took.
+    pub duration: Duration,
+    /// Why it stopped early, if it did.
+    pub error: Option<String>,
+}
+
+/// Everything a tick needs.
+pub struct Tick {
+    /// Where payments are seen.
+    pub wallet: WalletLink,
+    /// Where transitions go.
+    pub store: Addr<InvoiceStore>,
+    /// The confirmer's memory (borrowed only between awaits).
+    pub state: Rc<RefCell<State>>,
+    /// Tolerance and monitoring window.
+    pub policy: Policy,
+    /// Whether this tick sweeps one address.
+    pub sweep: bool,
+}
+
+impl Tick {
+    /// Runs the tick; a wallet failure stops it, leaving what was not checked pending.
+    pub async fn run(self) -> TickReport {
+        let started = Instant::now();
+        let calls = self.wallet.calls_made();
+        let mut report = TickReport::default();
+        if let Err(e) = self.steps(&mut report).await {
+            report.error = Some(e.to_string());
+        }
+        report.round_trips = self.wallet.calls_made() - calls;
+        report.duration = started.elapsed();
+        report
+    }
+
+    async fn steps(&self, report: &mut TickReport) -> Result<(), RpcError> {
+        let tip = self.wallet.call(GetInfo).await?.blockchain_height;
+        self.state.borrow_mut().tip = Some(tip);
+        let history = self.wallet.call(HistoryWithAddresses).await?;
+        {
+            let mut state = self.state.borrow_mut();
+            let (changed, unknown) = state.diff_history(history);
+            state.pending.extend(changed);
+            state.pending_txs.extend(unknown);
+        }
+        let unknown: Vec<String> = self.state.borrow().pending_txs.iter().cloned().collect();
+        for txid in unknown {
+            let outputs = self.outputs_of(&txid).await?;
+            let mut state = self.state.borrow_mut();
+            let touched: Vec<Address> = outputs
+                .iter()
+                .map(|(a, _)| a)
+                .filter(|a| state.watched.contains_key(*a))
+                .cloned()
+                .collect();
+            state.pending.extend(touched);
+            state.pending_txs.remove(&txid);
+        }
+        let to_check: Vec<Address> = {
+            let mut state = self.state.borrow_mut();
+            let waiting = state.waiting_for_confirmations(tip);
+            state.pending.extend(waiting);
+            if self.sweep {
+                let swept = state.sweep(1);
+                state.pending.extend(swept);
+            }
+            state.pending.iter().cloned().collect()
+        };
+        for address in to_check {
+            self.check(&address, tip, report).await?;
+            self.state.borrow_mut().pending.remove(&address);
+        }
+        Ok(())
+    }
+
+    /// Reads the server's view of one watched address and hands it to the store.
+    async fn check(&self, address: &Address, tip: u64, report: &mut TickReport) -> Result<(), RpcError> {
+        let Some(id) = self.state.borrow().watched.get(address).map(|w| w.id.clone()) else {
+            return Ok(());
+        };
+        let server = self.wallet.call(GetAddressHistory(address.clone())).await?;
+        report.addresses_checked += 1;
+        let mut payments = Vec::new();
+        for item in server {
+            let amount = self.amount_to(&item.tx_hash, address).await?;
+            if amount > Sats::ZERO {
+                payments.push(Payment {
+                    txid: item.tx_hash,
+                    amount_sats: amount,
+                    height: item.height,
+                });
+            }
+        }
+        let msg = ApplyObservation {
+            invoice_id: id.clone(),
+            payments: Some(payments),
+            tip,
+            now: Utc::now(),
+            policy: self.policy,
+        };
+        match self.store.send(msg).await {
+            Ok(Ok(applied)) => {
+                if !applied.events.is_empty() {
+                    report.transitions += 1;
+                }
+                let mut state = self.state.borrow_mut();
+                state.watch(&applied.invoice, applied.watched, &self.policy);
+                if let Some(w) = state.watched.get_mut(address) {
+                    w.checked_tip = Some(tip);
+                }
+            }
+            Ok(Err(e)) => log::error!("invoice {id}: observation not applied: {e}"),
+            Err(e) => log::error!("invoice {id}: store unavailable: {e}"),
+        }
+        Ok(())
+    }
+
+    /// What `txid` pays to `address`: from the cache, from the invoice's stored
+    /// payments (a transaction never changes), or read from the transaction.
+    async fn amount_to(&self, txid: &str, address: &Address) -> Result<Sats, RpcError> {
+        if let Some(known) = self
+            .state
+            .borrow()
+            .watched
+            .get(address)
+            .and_then(|w| w.payments.iter().find(|p| p.txid == txid).map(|p| p.amount_sats))
+        {
+            return Ok(known);
+        }
+        let outputs = self.outputs_of(txid).await?;
+        let total = outputs
+            .iter()
+            .filter(|(a, _)| a == address)
+            .fold(0u64, |sum, (_, v)| sum.saturating_add(v.0));
+        Ok(Sats(total))
+    }
+
+    /// The outputs of `txid`, read once and cached forever.
+    async fn outputs_of(&self, txid: &str) -> Result<Arc<Vec<(Address, Sats)>>, RpcError> {
+        if let Some(cached) = self.state.borrow().outputs.get(txid) {
+            return Ok(cached.clone());
+        }
+        let raw = self.wallet.call(GetTransaction(txid.to_owned())).await?;
+        let decoded = self.wallet.call(Deserialize_(raw.hex)).await?;
+        let outputs: Arc<Vec<(Address, Sats)>> = Arc::new(
+            decoded
+                .outputs
+                .into_iter()
+                .filter_map(|o| o.address.map(|a| (a, o.value)))
+                .collect(),
+        );
+        self.state.borrow_mut().outputs.insert(txid.to_owned(), outputs.clone());
+        Ok(outputs)
+    }
+}

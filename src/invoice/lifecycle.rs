@@ -1,0 +1,195 @@
+//! The invoice lifecycle, pure: the next state of an invoice from what it was,
+//! the payments now seen for its address, the chain tip, the clock and the
+//! policy; and the webhook events the change emits.
+//!
+//! ```text
+//! new ──(full amount seen)──> paid ──(required confirmations)──> confirmed (final)
+//!  │                            ├─(payment vanished, not expired)──> new
+//!  │                            └─(payment vanished, expired)──────> invalid
+//!  └──(expiry, not fully paid)──> expired ──(full amount arrives late)──> paid (paid_late)
+//! ```
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Invoice, InvoiceException, InvoiceStatus, Payment};
+use crate::money::Sats;
+
+/// The configuration that decides statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// How much short of the amount still counts as paid, in percent.
+    pub tolerance_percent: u32,
+    /// How long after expiry late payments are still watched for.
+    pub monitoring_secs: u64,
+}
+
+/// What the confirmer saw for one invoice's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// Every transaction now paying the address, with its amount to it and the
+    /// server's height (0 mempool, −1 unconfirmed parent). Vanished ones are absent.
+    pub payments: Vec<Payment>,
+    /// The chain tip.
+    pub tip: u64,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// A webhook event a transition emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A payment not seen before (partial ones included).
+    #[serde(rename = "invoice.payment_received")]
+    PaymentReceived,
+    /// The full amount is seen (late ones carry `paid_late`).
+    #[serde(rename = "invoice.paid")]
+    Paid,
+    /// The required confirmations are reached.
+    #[serde(rename = "invoice.confirmed")]
+    Confirmed,
+    /// Not fully paid in time.
+    #[serde(rename = "invoice.expired")]
+    Expired,
+    /// A payment vanished before it confirmed, after expiry.
+    #[serde(rename = "invoice.invalid")]
+    Invalid,
+}
+
+impl EventKind {
+    /// The `type` of the webhook event.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            EventKind::PaymentReceived => "invoice.payment_received",
+            EventKind::Paid => "invoice.paid",
+            EventKind::Confirmed => "invoice.confirmed",
+            EventKind::Expired => "invoice.expired",
+            EventKind::Invalid => "invoice.invalid",
+        }
+    }
+}
+
+/// The outcome of applying an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The invoice after it.
+    pub invoice: Invoice,
+    /// The events it emits, in order.
+    pub events: Vec<EventKind>,
+}
+
+impl Transition {
+    /// Whether anything stored changed.
+    pub fn changed(&self, before: &Invoice) -> bool {
+        self.invoice != *before
+    }
+}
+
+/// Whether `received` counts as paying `amount` under `tolerance_percent`:
+/// `received ≥ amount × (1 − tolerance)`, in integers.
+pub fn counts_as_paid(received: Sats, amount: Sats, tolerance_percent: u32) -> bool {
+    let tolerance = u128::from(tolerance_percent.min(100));
+    u128::from(received.0) * 100 >= u128::from(amount.0) * (100 - tolerance)
+}
+
+/// The next state of `invoice` given what was seen.
+pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transition {
+    let mut payments = seen.payments.clone();
+    payments.sort_by(|a, b| a.txid.cmp(&b.txid));
+    payments.dedup_by(|a, b| a.txid == b.txid);
+    let mut next = invoice.clone();
+    next.payments = payments;
+    let mut events = Vec::new();
+    if next
+        .payments
+        .iter()
+        .any(|p| !invoice.payments.iter().any(|q| q.txid == p.txid))
+    {
+        events.push(EventKind::PaymentReceived);
+    }
+    if invoice.status == InvoiceStatus::Confirmed {
+        // Final: the facts are kept up to date, the verdict is not reopened.
+        return Transition { invoice: next, events };
+    }
+
+    let received = next.received_sats();
+    let full = counts_as_paid(received, invoice.amount_sats, policy.tolerance_percent);
+    let expired = seen.now >= invoice.expires_at;
+    if full {
+        let paid_at = invoice.paid_at.unwrap_or(seen.now);
+        // Confirmed once the payments with enough confirmations pay the amount
+        // on their own (an extra unconfirmed payment does not hold it back).
+        let required = u64::from(invoice.required_confirmations);
+        let settled = next
+            .payments
+            .iter()
+            .filter(|p| p.confirmations(Some(seen.tip)) >= required)
+            .fold(0u64, |sum, p| sum.saturating_add(p.amount_sats.0));
+        let confirmations_ok = counts_as_paid(Sats(settled), invoice.amount_sats, policy.tolerance_percent);
+        next.paid_at = Some(paid_at);
+        next.status = if confirmations_ok {
+            InvoiceStatus::Confirmed
+        } else {
+            InvoiceStatus::Paid
+        };
+        next.exception = if paid_at >= invoice.expires_at {
+            Some(InvoiceException::PaidLate)
+        } else if received > invoice.amount_sats {
+            Some(InvoiceException::PaidOver)
+        } else {
+            None
+        };
+        if next.status == InvoiceStatus::Confirmed {
+            next.confirmed_at = Some(seen.now);
+        }
+    } else {
+        next.paid_at = None;
+        next.status = match (invoice.status, expired) {
+            (InvoiceStatus::Paid | InvoiceStatus::Invalid, true) => InvoiceStatus::Invalid,
+            (_, true) => InvoiceStatus::Expired,
+            (_, false) => InvoiceStatus::New,
+        };
+        next.exception = (received > Sats::ZERO).then_some(InvoiceException::PaidPartial);
+    }
+
+    if next.status != invoice.status {
+        match next.status {
+            InvoiceStatus::Paid => events.push(EventKind::Paid),
+            InvoiceStatus::Confirmed => {
+                if invoice.status != InvoiceStatus::Paid {
+                    events.push(EventKind::Paid);
+                }
+                events.push(EventKind::Confirmed);
+            }
+            InvoiceStatus::Expired => events.push(EventKind::Expired),
+            InvoiceStatus::Invalid => events.push(EventKind::Invalid),
+            // Back to new after a payment vanished: no event type of api.md says it.
+            InvoiceStatus::New => {}
+        }
+    }
+    Transition { invoice: next, events }
+}
+
+/// Whether the confirmer must still watch `invoice` at `now`: until it is
+/// confirmed, and an unpaid one until `monitoring_secs` after its expiry.
+pub fn still_watched(invoice: &Invoice, now: DateTime<Utc>, policy: &Policy) -> bool {
+    match invoice.status {
+        InvoiceStatus::Confirmed => false,
+        InvoiceStatus::Paid | InvoiceStatus::New => true,
+        InvoiceStatus::Expired | InvoiceStatus::Invalid => now < watch_until(invoice, policy),
+    }
+}
+
+/// The end of an unpaid invoice's monitoring window.
+pub fn watch_until(invoice: &Invoice, policy: &Policy) -> DateTime<Utc> {
+    let window =
+        Duration::try_seconds(i64::try_from(policy.monitoring_secs).unwrap_or(i64::MAX)).unwrap_or(Duration::MAX);
+    invoice
+        .expires_at
+        .checked_add_signed(window)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

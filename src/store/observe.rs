@@ -1,0 +1,195 @@
+//! Invoice transitions and their events: the store applies the lifecycle to
+//! what the confirmer saw and writes the new invoice, its events (to `events`,
+//! `events_by_invoice` and, when they have somewhere to go, the `outbox`) and
+//! the watch list change in ONE transaction. A crash can never lose the
+//! notification of a change, nor send one for a change that was not stored.
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+use super::actor::InvoiceStore;
+use super::{decode_counter, StoreError, META_EVENT_SEQ};
+use crate::event::Event;
+use crate::invoice::lifecycle::{self, EventKind, Observation, Policy};
+use crate::invoice::{Invoice, InvoiceId, Payment};
+
+/// Apply what the confirmer (or the expiry clock) saw for one invoice.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Applied, StoreError>")]
+pub struct ApplyObservation {
+    /// The invoice.
+    pub invoice_id: InvoiceId,
+    /// Payments now seen for its address; `None`: the stored ones (a clock tick).
+    pub payments: Option<Vec<Payment>>,
+    /// The chain tip.
+    pub tip: u64,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Tolerance and monitoring window.
+    pub policy: Policy,
+}
+
+/// The reply to [`ApplyObservation`].
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The invoice after the transition (unchanged if nothing changed).
+    pub invoice: Invoice,
+    /// The events written, in order.
+    pub events: Vec<EventKind>,
+    /// Whether the confirmer must keep watching it.
+    pub watched: bool,
+}
+
+/// Tell `recipient` about every invoice created from now on.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribe(pub Recipient<Watch>);
+
+/// A new invoice to watch.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Watch(pub Invoice);
+
+/// The key of an event in `events` and `outbox`: its global sequence, big-endian.
+pub(super) fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// The key of an event in `events_by_invoice`: invoice id ‖ sequence.
+pub(super) fn by_invoice_key(id: &InvoiceId, seq: u64) -> Vec<u8> {
+    let mut key = id.as_str().as_bytes().to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+impl InvoiceStore {
+    /// Applies an observation (without waiting for the flush); `None` when nothing changed.
+    pub(super) fn observe(&mut self, msg: ApplyObservation) -> Result<(Applied, bool), StoreError> {
+        let before = self
+            .reader
+            .invoice(&msg.invoice_id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("observation for unknown invoice {}", msg.invoice_id)))?;
+        let seen = Observation {
+            payments: msg.payments.unwrap_or_else(|| before.payments.clone()),
+            tip: msg.tip,
+            now: msg.now,
+        };
+        let transition = lifecycle::apply(&before, &seen, &msg.policy);
+        let watched = lifecycle::still_watched(&transition.invoice, msg.now, &msg.policy);
+        if !transition.changed(&before) && watched {
+            return Ok((
+                Applied {
+                    invoice: before,
+                    events: Vec::new(),
+                    watched,
+                },
+                false,
+            ));
+        }
+        let invoice = transition.invoice;
+        let id = invoice.id.clone();
+        let json = serde_json::to_vec(&invoice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let earlier = self.trees.events_by_invoice.scan_prefix(id.as_str().as_bytes()).count() as u64;
+        let first_seq = decode_counter(self.trees.meta.get(META_EVENT_SEQ)?.as_deref())? + 1;
+        let url = invoice.webhook_url.clone().or_else(|| self.default_webhook_url.clone());
+        let snapshot = invoice.to_api(&self.public_url, Some(msg.tip));
+        let events: Vec<Event> = transition
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let n = i as u64;
+                Event::new(
+                    first_seq + n,
+                    *kind,
+                    id.clone(),
+                    earlier + n + 1,
+                    snapshot.clone(),
+                    url.clone(),
+                    msg.now,
+                )
+            })
+            .collect();
+        let encoded: Vec<(u64, Vec<u8>, bool, String)> = events
+            .iter()
+            .map(|e| Ok((e.seq, serde_json::to_vec(e)?, e.url.is_some(), e.id.clone())))
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let last_seq = first_seq + events.len() as u64 - 1;
+        let t = &self.trees;
+        let trees = (
+            &t.invoices,
+            &t.watch,
+            &t.events,
+            &t.event_ids,
+            &t.events_by_invoice,
+            &t.outbox,
+            &t.meta,
+        );
+        let outcome = trees.transaction(|(invoices, watch, events_tree, event_ids, by_invoice, outbox, meta)| {
+            invoices.insert(id.as_str().as_bytes(), json.as_slice())?;
+            if !watched {
+                watch.remove(id.as_str().as_bytes())?;
+            }
+            for (seq, bytes, deliver, event_id) in &encoded {
+                events_tree.insert(&seq_key(*seq), bytes.as_slice())?;
+                event_ids.insert(event_id.as_bytes(), &seq_key(*seq))?;
+                by_invoice.insert(by_invoice_key(&id, *seq), &[])?;
+                if *deliver {
+                    outbox.insert(&seq_key(*seq), &[])?;
+                }
+            }
+            if !encoded.is_empty() {
+                meta.insert(META_EVENT_SEQ, &last_seq.to_be_bytes())?;
+            }
+            Ok::<_, ConflictableTransactionError<()>>(())
+        });
+        match outcome {
+            Ok(()) => {}
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            Err(TransactionError::Abort(())) => return Err(StoreError::Corrupt("transition aborted".into())),
+        }
+        let kinds = transition.events;
+        if invoice.status != before.status {
+            log::info!("invoice {id} {} -> {}", before.status.as_str(), invoice.status.as_str());
+        }
+        for kind in &kinds {
+            log::debug!("invoice {id} event {}", kind.type_name());
+        }
+        if !watched {
+            log::info!("invoice {id} no longer watched ({})", invoice.status.as_str());
+        }
+        Ok((
+            Applied {
+                invoice,
+                events: kinds,
+                watched,
+            },
+            true,
+        ))
+    }
+}
+
+impl Handler<ApplyObservation> for InvoiceStore {
+    type Result = ResponseFuture<Result<Applied, StoreError>>;
+
+    fn handle(&mut self, msg: ApplyObservation, ctx: &mut Context<Self>) -> Self::Result {
+        match self.observe(msg) {
+            Ok((applied, false)) => Box::pin(async move { Ok(applied) }),
+            Ok((applied, true)) => self.reply_when_durable(Ok(applied), ctx),
+            Err(e) => {
+                log::error!("applying an observation failed: {e}");
+                Box::pin(async move { Err(e) })
+            }
+        }
+    }
+}
+
+impl Handler<Subscribe> for InvoiceStore {
+    type Result = ();
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
+        self.subscribers.push(msg.0);
+    }
+}
