@@ -368,6 +368,12 @@ impl Settings {
             return Err(invalid("payments.expiry_secs", "must be between 60 and 604800"));
         }
         check_http_url("webhooks.url", &self.webhooks.url, true)?;
+        if !self.webhooks.url.is_empty() && self.webhooks.secret.is_empty() {
+            return Err(invalid(
+                "webhooks.secret",
+                "required when webhooks.url is set (BCHPAY_WEBHOOK_SECRET): bchpay never sends unsigned webhooks",
+            ));
+        }
         if self.webhooks.timeout_secs == 0 || self.webhooks.timeout_secs > 300 {
             return Err(invalid("webhooks.timeout_secs", "must be between 1 and 300"));
         }
@@ -410,6 +416,7 @@ mod tests {
             ("[payments]\nexpiry_secs = 5", "payments.expiry_secs"),
             ("[api]\nkeys = []", "api.keys"),
             ("[webhooks]\nurl = \"ftp://x\"", "webhooks.url"),
+            ("[webhooks]\nurl = \"https://shop.example/hook\"", "webhooks.secret"),
             (
                 "[electron_cash]\nurl = \"http://u:p@127.0.0.1:7777\"",
                 "electron_cash.url",

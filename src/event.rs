@@ -84,6 +84,10 @@ pub struct Event {
     pub attempts: Vec<Attempt>,
     /// When the next attempt is due, while pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Attempts made before the last redelivery by hand (the retry schedule
+    /// starts again from there).
+    #[serde(default)]
+    pub round_start: usize,
 }
 
 impl Event {
@@ -116,6 +120,7 @@ impl Event {
             state,
             attempts: Vec::new(),
             next_attempt_at: (state == DeliveryState::Pending).then_some(now),
+            round_start: 0,
         }
     }
 
@@ -128,6 +133,13 @@ impl Event {
             "sequence": self.sequence,
             "invoice": self.invoice,
         })
+    }
+
+    /// After a failed attempt: when to try again under `schedule` (delays in
+    /// seconds between attempts), or `None` when the schedule is spent.
+    pub fn retry_delay(&self, schedule: &[u64]) -> Option<u64> {
+        let failed_in_round = self.attempts.len().saturating_sub(self.round_start);
+        failed_in_round.checked_sub(1).and_then(|i| schedule.get(i).copied())
     }
 
     /// The API's view: the payload plus the delivery record.
@@ -168,6 +180,34 @@ mod tests {
         let e = Event::new(2, EventKind::Paid, id, 2, json!({}), Some("http://x/".into()), now);
         assert_eq!(e.state, DeliveryState::Pending);
         assert!(e.id.starts_with("evt_") && e.id.len() == 36);
+    }
+
+    #[test]
+    fn the_retry_schedule_is_followed_then_spent_and_restarts_after_a_redelivery() {
+        let mut e = Event::new(
+            1,
+            EventKind::Paid,
+            InvoiceId::from_bytes([3; 16]),
+            1,
+            json!({}),
+            Some("http://x".into()),
+            Utc::now(),
+        );
+        let schedule = [10, 60, 300];
+        let fail = Attempt {
+            at: Utc::now(),
+            status: Some(500),
+            error: Some("HTTP 500".into()),
+        };
+        let mut delays = Vec::new();
+        for _ in 0..4 {
+            e.attempts.push(fail.clone());
+            delays.push(e.retry_delay(&schedule));
+        }
+        assert_eq!(delays, [Some(10), Some(60), Some(300), None]);
+        e.round_start = e.attempts.len();
+        e.attempts.push(fail);
+        assert_eq!(e.retry_delay(&schedule), Some(10));
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
+//! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
 //! - [`startup`]: `Application::build`, which starts the actors and binds the
 //!   HTTP server; the binary and the tests both use it.
 #![forbid(unsafe_code)]
@@ -34,3 +35,4 @@ pub mod money;
 pub mod sim;
 pub mod startup;
 pub mod store;
+pub mod webhook;

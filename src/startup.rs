@@ -15,6 +15,7 @@ use crate::electron_cash::WalletLink;
 use crate::http::{self, AppState};
 use crate::invoice::lifecycle::Policy;
 use crate::store::{self, Store, StoreReader};
+use crate::webhook::WebhookDispatcher;
 
 /// A started engine: actors running, HTTP server bound.
 pub struct Application {
@@ -32,7 +33,11 @@ impl Application {
     pub async fn build(settings: Settings) -> std::io::Result<Application> {
         let store = Store::open(&settings.store.path)
             .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?
-            .with_event_settings(&settings.server.public_url, Some(settings.webhooks.url.clone()));
+            .with_event_settings(
+                &settings.server.public_url,
+                Some(settings.webhooks.url.clone()),
+                settings.webhooks.secret.is_empty(),
+            );
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let (store, reader) = store::start(store);
@@ -56,6 +61,8 @@ impl Application {
             policy,
             Duration::from_millis(settings.payments.poll_interval_ms),
         );
+        let (webhooks, webhook_stats) =
+            WebhookDispatcher::start(store.clone(), reader.clone(), settings.webhooks.clone());
         let state = AppState {
             settings: Arc::new(settings.clone()),
             wallet,
@@ -63,6 +70,8 @@ impl Application {
             reader,
             allocator,
             confirmer,
+            webhooks,
+            webhook_stats,
         };
         let app_state = state.clone();
         let server = HttpServer::new(move || {

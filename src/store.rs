@@ -18,6 +18,7 @@
 
 mod actor;
 mod observe;
+mod outbox;
 mod reader;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 pub use actor::{start, AddToPool, CreateInvoice, Created, InvoiceStore};
 pub use observe::{Applied, ApplyObservation, Subscribe, Watch};
+pub use outbox::{EventsPending, Outcome, RecordAttempt, Redeliver, SubscribeEvents};
 pub use reader::StoreReader;
 
 /// The layout version this build reads and writes.
@@ -64,6 +66,12 @@ pub enum StoreError {
     /// No fresh address was given and the pool is empty.
     #[error("no fresh address available: the address pool is empty")]
     PoolEmpty,
+    /// No such record (an event id that was never written).
+    #[error("not found")]
+    NotFound,
+    /// An event with nowhere to go: no webhook URL, or no webhook secret to sign with.
+    #[error("no webhook endpoint: set the invoice's webhook_url or webhooks.url, and webhooks.secret")]
+    NoEndpoint,
     /// A listing cursor that this store did not hand out.
     #[error("invalid cursor")]
     InvalidCursor,
@@ -159,6 +167,8 @@ pub struct Store {
     public_url: String,
     /// Where events of invoices without a `webhook_url` go.
     default_webhook_url: Option<String>,
+    /// No secret to sign with: events are kept, not sent.
+    webhook_secret_missing: bool,
 }
 
 impl Store {
@@ -202,13 +212,23 @@ impl Store {
             flushes: Arc::default(),
             public_url: String::new(),
             default_webhook_url: None,
+            webhook_secret_missing: false,
         })
     }
 
     /// Sets what event snapshots and deliveries need from the configuration.
-    pub fn with_event_settings(mut self, public_url: &str, default_webhook_url: Option<String>) -> Store {
+    ///
+    /// Without a webhook secret no event is sent unsigned: events are kept as
+    /// `no_endpoint`.
+    pub fn with_event_settings(
+        mut self,
+        public_url: &str,
+        default_webhook_url: Option<String>,
+        webhook_secret_missing: bool,
+    ) -> Store {
         self.public_url = public_url.to_owned();
         self.default_webhook_url = default_webhook_url.filter(|u| !u.is_empty());
+        self.webhook_secret_missing = webhook_secret_missing;
         self
     }
 

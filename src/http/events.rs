@@ -10,7 +10,8 @@ use super::error::ApiError;
 use super::AppState;
 use crate::event::DeliveryState;
 use crate::invoice::InvoiceId;
-use crate::store::StoreError;
+use crate::store::{Redeliver, StoreError};
+use chrono::Utc;
 
 /// `GET /api/v1/events?invoice_id=&state=&limit=&cursor=`: oldest first.
 pub async fn list(
@@ -60,4 +61,33 @@ pub async fn list(
         })?;
     let events: Vec<_> = events.iter().map(|e| e.to_api()).collect();
     Ok(HttpResponse::Ok().json(json!({"events": events, "next_cursor": next})))
+}
+
+/// `POST /api/v1/events/{id}/redeliver`: queues the event again, now (`202`).
+pub async fn redeliver(
+    _: ApiKey,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let msg = Redeliver {
+        event_id: path.into_inner(),
+        now: Utc::now(),
+    };
+    match state.store.send(msg).await {
+        Ok(Ok(event)) => Ok(HttpResponse::Accepted().json(event.to_api())),
+        Ok(Err(StoreError::NotFound)) => Err(ApiError::not_found("event")),
+        Ok(Err(StoreError::NoEndpoint)) => Err(ApiError::new(
+            409,
+            "no_endpoint",
+            "this event has nowhere to go: set the invoice's webhook_url or webhooks.url, and webhooks.secret",
+        )),
+        Ok(Err(e)) => {
+            log::error!("redelivery failed: {e}");
+            Err(ApiError::internal())
+        }
+        Err(e) => {
+            log::error!("store unavailable for a redelivery: {e}");
+            Err(ApiError::internal())
+        }
+    }
 }

@@ -22,6 +22,7 @@ use crate::config::Settings;
 use crate::confirmer::ConfirmerHandle;
 use crate::electron_cash::WalletLink;
 use crate::store::{InvoiceStore, StoreReader};
+use crate::webhook::{WebhookDispatcher, WebhookStats};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -38,6 +39,10 @@ pub struct AppState {
     pub allocator: Addr<AddressAllocator>,
     /// The confirmer, for the chain tip.
     pub confirmer: ConfirmerHandle,
+    /// The webhook dispatcher.
+    pub webhooks: Addr<WebhookDispatcher>,
+    /// Its counters.
+    pub webhook_stats: Arc<WebhookStats>,
 }
 
 impl AppState {
@@ -56,7 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/invoices", web::post().to(invoices::create))
                 .route("/invoices", web::get().to(invoices::list))
                 .route("/invoices/{id}", web::get().to(invoices::read))
-                .route("/events", web::get().to(events::list)),
+                .route("/events", web::get().to(events::list))
+                .route("/events/{id}/redeliver", web::post().to(events::redeliver)),
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
         .default_service(web::to(not_found));

@@ -44,6 +44,10 @@ pub struct InvoiceStore {
     pub(super) default_webhook_url: Option<String>,
     /// Told about every new invoice (the confirmer).
     pub(super) subscribers: Vec<Recipient<Watch>>,
+    /// Told about events that become pending (the webhook dispatcher).
+    pub(super) event_subscribers: Vec<Recipient<super::outbox::EventsPending>>,
+    /// No secret to sign webhooks with: events are kept as `no_endpoint`.
+    pub(super) webhook_secret_missing: bool,
     /// Replies of applied writes waiting for the next flush to start.
     waiting: Vec<FlushReply>,
     /// Replies of the writes the running flush will make durable.
@@ -75,6 +79,8 @@ impl InvoiceStore {
             public_url: store.public_url,
             default_webhook_url: store.default_webhook_url,
             subscribers: Vec::new(),
+            event_subscribers: Vec::new(),
+            webhook_secret_missing: store.webhook_secret_missing,
             waiting: Vec::new(),
             in_flight: Vec::new(),
             flushing: false,

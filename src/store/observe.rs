@@ -39,6 +39,8 @@ pub struct Applied {
     pub events: Vec<EventKind>,
     /// Whether the confirmer must keep watching it.
     pub watched: bool,
+    /// Events written that wait for delivery (announced once on disk).
+    pub pending: Vec<(InvoiceId, u64)>,
 }
 
 /// Tell `recipient` about every invoice created from now on.
@@ -83,6 +85,7 @@ impl InvoiceStore {
                     invoice: before,
                     events: Vec::new(),
                     watched,
+                    pending: Vec::new(),
                 },
                 false,
             ));
@@ -92,7 +95,11 @@ impl InvoiceStore {
         let json = serde_json::to_vec(&invoice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let earlier = self.trees.events_by_invoice.scan_prefix(id.as_str().as_bytes()).count() as u64;
         let first_seq = decode_counter(self.trees.meta.get(META_EVENT_SEQ)?.as_deref())? + 1;
-        let url = invoice.webhook_url.clone().or_else(|| self.default_webhook_url.clone());
+        let url = if self.webhook_secret_missing {
+            None
+        } else {
+            invoice.webhook_url.clone().or_else(|| self.default_webhook_url.clone())
+        };
         let snapshot = invoice.to_api(&self.public_url, Some(msg.tip));
         let events: Vec<Event> = transition
             .events
@@ -150,6 +157,7 @@ impl InvoiceStore {
             Err(TransactionError::Storage(e)) => return Err(e.into()),
             Err(TransactionError::Abort(())) => return Err(StoreError::Corrupt("transition aborted".into())),
         }
+        let pending = encoded.iter().filter(|e| e.2).map(|e| (id.clone(), e.0)).collect();
         let kinds = transition.events;
         if invoice.status != before.status {
             log::info!("invoice {id} {} -> {}", before.status.as_str(), invoice.status.as_str());
@@ -165,6 +173,7 @@ impl InvoiceStore {
                 invoice,
                 events: kinds,
                 watched,
+                pending,
             },
             true,
         ))
@@ -177,7 +186,15 @@ impl Handler<ApplyObservation> for InvoiceStore {
     fn handle(&mut self, msg: ApplyObservation, ctx: &mut Context<Self>) -> Self::Result {
         match self.observe(msg) {
             Ok((applied, false)) => Box::pin(async move { Ok(applied) }),
-            Ok((applied, true)) => self.reply_when_durable(Ok(applied), ctx),
+            Ok((applied, true)) => {
+                let announce = self.announcer();
+                let durable = self.reply_when_durable(Ok(applied), ctx);
+                Box::pin(async move {
+                    let applied = durable.await?;
+                    announce(applied.pending.clone());
+                    Ok(applied)
+                })
+            }
             Err(e) => {
                 log::error!("applying an observation failed: {e}");
                 Box::pin(async move { Err(e) })
