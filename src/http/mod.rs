@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/events/{id}/redeliver", web::post().to(events::redeliver)),
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
+        .route("/i/{id}", web::get().to(checkout::page))
         .default_service(web::to(not_found));
 }
 
