@@ -19,11 +19,13 @@
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
+//! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`startup`]: `Application::build`, which starts the actors and binds the
 //!   HTTP server; the binary and the tests both use it.
 #![forbid(unsafe_code)]
 
 pub mod allocator;
+pub mod bench;
 pub mod cashaddr;
 pub mod config;
 pub mod confirmer;
