@@ -346,6 +346,21 @@ impl Settings {
             return Err(invalid("electron_cash.timeout_secs", "must be between 1 and 300"));
         }
         check_http_url("electron_cash.notify_url", &self.electron_cash.notify_url, true)?;
+        if !self.electron_cash.notify_url.is_empty() {
+            let token = self
+                .electron_cash
+                .notify_url
+                .split_once("/wallet/notify/")
+                .map(|(_, t)| t.trim_end_matches('/'));
+            if !token.is_some_and(|t| {
+                t.len() >= 16 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }) {
+                return Err(invalid(
+                    "electron_cash.notify_url",
+                    "must end in /wallet/notify/<token>, the token at least 16 letters, digits, - or _ (it is the only guard)",
+                ));
+            }
+        }
         if self.addresses.pool_high > 100_000 {
             return Err(invalid("addresses.pool_high", "must be between 0 (no pool) and 100000"));
         }
@@ -416,6 +431,10 @@ mod tests {
             ("[payments]\nexpiry_secs = 5", "payments.expiry_secs"),
             ("[api]\nkeys = []", "api.keys"),
             ("[webhooks]\nurl = \"ftp://x\"", "webhooks.url"),
+            (
+                "[electron_cash]\nnotify_url = \"http://bchpay:8080/wallet/notify/short\"",
+                "electron_cash.notify_url",
+            ),
             ("[webhooks]\nurl = \"https://shop.example/hook\"", "webhooks.secret"),
             (
                 "[electron_cash]\nurl = \"http://u:p@127.0.0.1:7777\"",

@@ -9,6 +9,7 @@
 //! - [`config`]: `config.toml` and the environment, validated at start.
 //! - [`confirmer`]: the `PaymentConfirmer` actor: wallet history diffs, the
 //!   server's view of the few changed addresses, the expiry clock.
+//! - [`demo`]: `bchpay demo`: engine, simulated wallet and webhook receiver.
 //! - [`electron_cash`]: the `ElectronCash` actor, the only thing that talks to
 //!   the wallet daemon (JSON-RPC over awc, supervised, with link state).
 //! - [`invoice`]: the invoice record, its id, its API view and its lifecycle
@@ -19,20 +20,23 @@
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
-//! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
+//! - [`inspect`]: `bchpay inspect`: the store as tables or JSON.
+//! - [`metrics`]: `/metrics` in the Prometheus text format.
 //! - [`startup`]: `Application::build`, which starts the actors and binds the
 //!   HTTP server; the binary and the tests both use it.
 #![forbid(unsafe_code)]
 
 pub mod allocator;
-pub mod bench;
 pub mod cashaddr;
 pub mod config;
 pub mod confirmer;
+pub mod demo;
 pub mod electron_cash;
 pub mod event;
 pub mod http;
+pub mod inspect;
 pub mod invoice;
+pub mod metrics;
 pub mod money;
 pub mod sim;
 pub mod startup;

@@ -19,17 +19,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Read a store: a stopped engine's directory, or a running engine through its admin API.
+    Inspect(InspectArgs),
     /// Run the engine against the configured Electron Cash daemon.
     Serve {
         /// The configuration file.
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
     },
-    /// Run the engine with a built-in simulated wallet on loopback, and print what to try.
+    /// Run the engine with a built-in simulated wallet and webhook receiver on loopback, and print what to try.
     Demo {
         /// Where the engine listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Keep the demo's store in this directory (default: a temporary one).
+        #[arg(long)]
+        store: Option<PathBuf>,
     },
     /// Run the simulated Electron Cash daemon alone.
     Sim {
@@ -46,23 +51,130 @@ enum Command {
         #[arg(long, default_value = "bchreg")]
         network: String,
     },
-    /// Load generators that print figures (not tests).
-    Bench {
-        #[command(subcommand)]
-        which: BenchWhich,
-    },
+}
+
+/// `bchpay inspect`.
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// The store directory of a stopped engine (default: the configuration's store.path).
+    #[arg(long, conflicts_with = "url")]
+    store: Option<PathBuf>,
+    /// The base URL of a running engine.
+    #[arg(long, requires = "api_key")]
+    url: Option<String>,
+    /// An API key of the running engine (or BCHPAY_API_KEY).
+    #[arg(long, env = "BCHPAY_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    what: InspectWhat,
 }
 
 #[derive(Subcommand)]
-enum BenchWhich {
-    /// Invoice creations per second and their latency, beside a bare handler and the pool-less engine.
-    Create(bchpay::bench::create::Opts),
+enum InspectWhat {
+    /// Invoices by status, pool, ledger, outbox by state, size on disk, schema version.
+    Stats,
+    /// Invoices, newest first.
+    Invoices {
+        /// Only this status: new, paid, confirmed, expired, invalid.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// One invoice with its payments and events.
+    Invoice {
+        /// Its id (inv_…).
+        id: String,
+    },
+    /// The ledger: every address handed out, and to which invoice.
+    Addresses {
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Addresses made in advance.
+    Pool {
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Webhook deliveries with their attempts.
+    Events {
+        /// Only this state: pending, delivered, failed, no_endpoint.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+fn inspect(args: InspectArgs) -> ExitCode {
+    use bchpay::inspect::{Query, Source};
+    let query = match args.what {
+        InspectWhat::Stats => Query::Stats,
+        InspectWhat::Invoices { status, limit } => {
+            let status = match status.as_deref().map(bchpay::invoice::InvoiceStatus::parse) {
+                None => None,
+                Some(Some(s)) => Some(s),
+                Some(None) => return usage("--status: one of new, paid, confirmed, expired, invalid"),
+            };
+            Query::Invoices { status, limit }
+        }
+        InspectWhat::Invoice { id } => match bchpay::invoice::InvoiceId::parse(&id) {
+            Ok(id) => Query::Invoice(id),
+            Err(_) => return usage("ID: not an invoice id (inv_…)"),
+        },
+        InspectWhat::Addresses { limit } => Query::Addresses { limit },
+        InspectWhat::Pool { limit } => Query::Pool { limit },
+        InspectWhat::Events { state, limit } => {
+            let state = match state.as_deref().map(bchpay::event::DeliveryState::parse) {
+                None => None,
+                Some(Some(s)) => Some(s),
+                Some(None) => return usage("--state: one of pending, delivered, failed, no_endpoint"),
+            };
+            Query::Events { state, limit }
+        }
+    };
+    let source = match (args.url, args.store) {
+        (Some(url), _) => Source::Api {
+            url,
+            key: bchpay::config::Secret::new(args.api_key.unwrap_or_default()),
+        },
+        (None, Some(dir)) => Source::Store(dir),
+        (None, None) => Source::Store(Settings::default().store.path),
+    };
+    let answer = actix_web::rt::System::new().block_on(bchpay::inspect::fetch(&source, &query));
+    match answer {
+        Ok(value) if args.json => {
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(value) => {
+            print!("{}", bchpay::inspect::render(&query, &value));
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("bchpay inspect: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("bchpay inspect: {message}");
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Inspect(args) => return inspect(args),
         Command::Serve { config } => match Settings::load(&config) {
             Ok(settings) => run(serve(settings)),
             Err(e) => {
@@ -70,7 +182,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Demo { bind } => run(demo(bind)),
+        Command::Demo { bind, store } => run(bchpay::demo::run(bchpay::demo::DemoOptions { bind, store })),
         Command::Sim {
             listen,
             rpc_user,
@@ -86,9 +198,6 @@ fn main() -> ExitCode {
             };
             run(sim::run(config))
         }
-        Command::Bench {
-            which: BenchWhich::Create(opts),
-        } => bchpay::bench::create::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,21 +214,4 @@ fn run(fut: impl std::future::Future<Output = std::io::Result<()>>) -> std::io::
 
 async fn serve(settings: Settings) -> std::io::Result<()> {
     Application::build(settings).await?.run_until_stopped().await
-}
-
-async fn demo(bind: String) -> std::io::Result<()> {
-    let sim = sim::Sim::start(SimConfig::default()).await?;
-    let mut settings = Settings::default();
-    settings.server.bind = bind;
-    settings.electron_cash.url = sim.url();
-    settings.store.path = std::env::temp_dir().join(format!("bchpay-demo-{}", std::process::id()));
-    let app = Application::build(settings).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    println!(
-        "bchpay demo: engine on {base}, simulated Electron Cash daemon on {}\n\n\
-         Try:\n  1. curl {base}/readyz\n  2. curl -X POST {}/sim/mine -H 'Content-Type: application/json' -d '{{\"blocks\": 1}}'\n",
-        sim.url(),
-        sim.url()
-    );
-    app.run_until_stopped().await
 }

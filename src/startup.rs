@@ -14,7 +14,7 @@ use crate::confirmer::{ConfirmerHandle, PaymentConfirmer};
 use crate::electron_cash::WalletLink;
 use crate::http::{self, AppState};
 use crate::invoice::lifecycle::Policy;
-use crate::store::{self, Store, StoreReader};
+use crate::store::{self, Flush, Store, StoreReader};
 use crate::webhook::WebhookDispatcher;
 
 /// A started engine: actors running, HTTP server bound.
@@ -60,6 +60,7 @@ impl Application {
             reader.clone(),
             policy,
             Duration::from_millis(settings.payments.poll_interval_ms),
+            Some(settings.electron_cash.notify_url.clone()),
         );
         let (webhooks, webhook_stats) =
             WebhookDispatcher::start(store.clone(), reader.clone(), settings.webhooks.clone());
@@ -80,6 +81,8 @@ impl Application {
                 .configure(http::routes)
         })
         .workers(2)
+        .shutdown_timeout(5)
+        .disable_signals()
         .listen(listener)?
         .run();
         log::info!(
@@ -109,9 +112,42 @@ impl Application {
         self.state.reader.clone()
     }
 
-    /// Serves until SIGTERM or Ctrl-C.
+    /// Serves until SIGTERM or Ctrl-C: then stops taking requests, lets the
+    /// requests in flight finish (at most 5 s), and flushes the store.
+    /// Deliveries in flight are given up: they stay pending in the outbox.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        // Our own signal handling: actix's would stop the whole System, and
+        // with it the store's arbiter, before the final flush.
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            wait_for_stop_signal().await;
+            log::info!("stop signal received; finishing requests in flight");
+            handle.stop(true).await;
+        });
+        let served = self.server.await;
+        match self.state.store.send(Flush).await {
+            Ok(Ok(())) => log::info!("bchpay stopped; store flushed"),
+            Ok(Err(e)) => log::error!("final store flush failed: {e}"),
+            Err(e) => log::error!("store unavailable for the final flush: {e}"),
+        }
+        served
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            log::warn!("cannot listen for SIGTERM ({e}); Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

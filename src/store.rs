@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-pub use actor::{start, AddToPool, CreateInvoice, Created, InvoiceStore};
+pub use actor::{start, AddToPool, CreateInvoice, Created, Flush, InvoiceStore};
 pub use observe::{Applied, ApplyObservation, Subscribe, Watch};
 pub use outbox::{EventsPending, Outcome, RecordAttempt, Redeliver, SubscribeEvents};
 pub use reader::StoreReader;
@@ -37,6 +37,30 @@ pub const SCHEMA_VERSION: u32 = 1;
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// `meta` key of the number of invoices ever created.
 const META_INVOICE_COUNT: &[u8] = b"invoice_count";
+/// `meta` key prefix of the number of invoices in each status (`status:new`, …).
+const META_STATUS_PREFIX: &str = "status:";
+
+/// The `meta` key counting invoices in `status`.
+fn status_key(status: crate::invoice::InvoiceStatus) -> Vec<u8> {
+    format!("{META_STATUS_PREFIX}{}", status.as_str()).into_bytes()
+}
+
+/// Adds `delta` to a `meta` counter inside a transaction.
+fn bump(
+    meta: &sled::transaction::TransactionalTree,
+    key: &[u8],
+    delta: i64,
+) -> Result<(), sled::transaction::ConflictableTransactionError<()>> {
+    let now = decode_counter(meta.get(key)?.as_deref()).unwrap_or(0);
+    let next = if delta >= 0 {
+        now.saturating_add(delta as u64)
+    } else {
+        now.saturating_sub(delta.unsigned_abs())
+    };
+    meta.insert(key, &next.to_be_bytes())?;
+    Ok(())
+}
+
 /// `meta` key of the last event sequence handed out.
 const META_EVENT_SEQ: &[u8] = b"event_seq";
 
@@ -230,6 +254,38 @@ impl Store {
         self.default_webhook_url = default_webhook_url.filter(|u| !u.is_empty());
         self.webhook_secret_missing = webhook_secret_missing;
         self
+    }
+
+    /// Opens an existing store to read it (`bchpay inspect`): refuses a
+    /// directory that holds no store instead of creating one, and never writes.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        if !path.join("conf").is_file() && !path.join("db").is_file() {
+            return Err(StoreError::Io(format!("no bchpay store at {}", path.display())));
+        }
+        let db = sled::Config::new().path(path).open().map_err(|e| match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(path.display().to_string())
+            }
+            other => StoreError::from(other),
+        })?;
+        let trees = Trees::open(&db)?;
+        let store = Store {
+            db,
+            trees,
+            flushes: Arc::default(),
+            public_url: String::new(),
+            default_webhook_url: None,
+            webhook_secret_missing: false,
+        };
+        match store.reader().schema_version()? {
+            Some(SCHEMA_VERSION) => Ok(store),
+            Some(found) => Err(StoreError::SchemaMismatch {
+                found,
+                expected: SCHEMA_VERSION,
+            }),
+            None => Err(StoreError::Corrupt("the store holds no schema version".into())),
+        }
     }
 
     /// A reader over this store's trees.

@@ -35,6 +35,7 @@ use chrono::Utc;
 pub use state::State;
 pub use tick::TickReport;
 
+use crate::cashaddr::Address;
 use crate::electron_cash::WalletLink;
 use crate::invoice::lifecycle::Policy;
 use crate::store::{ApplyObservation, InvoiceStore, StoreReader, Subscribe, Watch};
@@ -79,7 +80,17 @@ pub struct PaymentConfirmer {
     tip: SharedTip,
     /// The last tick's figures.
     report: Arc<Mutex<TickReport>>,
+    /// Where the daemon posts `notify` pushes, when they are wired.
+    notify_url: Option<String>,
+    /// A push arrived during a tick: tick again right after it.
+    again: bool,
 }
+
+/// The daemon pushed a change of this address (`notify`): look at it now.
+/// Only a hint: what the address holds is read from the server as usual.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Pushed(pub Address);
 
 /// Look at the wallet now (a wallet push, or a test).
 #[derive(Message)]
@@ -112,6 +123,7 @@ impl PaymentConfirmer {
         reader: StoreReader,
         policy: Policy,
         interval: Duration,
+        notify_url: Option<String>,
     ) -> ConfirmerHandle {
         let tip = SharedTip::default();
         let report = Arc::new(Mutex::new(TickReport::default()));
@@ -127,6 +139,8 @@ impl PaymentConfirmer {
             ticks: 0,
             tip: t,
             report: r,
+            notify_url: notify_url.filter(|u| !u.is_empty()),
+            again: false,
         });
         ConfirmerHandle { addr, tip, report }
     }
@@ -142,7 +156,12 @@ impl PaymentConfirmer {
         let mut state = self.state.borrow_mut();
         for id in ids {
             match self.reader.invoice(&id) {
-                Ok(Some(invoice)) => state.watch(&invoice, true, &self.policy),
+                Ok(Some(invoice)) => {
+                    state.watch(&invoice, true, &self.policy);
+                    if self.notify_url.is_some() {
+                        state.to_subscribe.insert(invoice.address.clone());
+                    }
+                }
                 Ok(None) => log::warn!("watched invoice {id} is not stored"),
                 Err(e) => log::error!("confirmer cannot read invoice {id}: {e}"),
             }
@@ -151,9 +170,14 @@ impl PaymentConfirmer {
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
-        if self.ticking || !self.wallet.status().state.is_up() {
+        if self.ticking {
+            self.again = true;
             return;
         }
+        if !self.wallet.status().state.is_up() {
+            return;
+        }
+        self.again = false;
         self.ticking = true;
         self.ticks += 1;
         let run = tick::Tick {
@@ -162,9 +186,13 @@ impl PaymentConfirmer {
             state: self.state.clone(),
             policy: self.policy,
             sweep: self.ticks.is_multiple_of(tick::SWEEP_EVERY),
+            notify_url: self.notify_url.clone(),
         };
-        ctx.spawn(run.run().into_actor(self).map(|report, act, _| {
+        ctx.spawn(run.run().into_actor(self).map(|report, act, ctx| {
             act.ticking = false;
+            if act.again {
+                ctx.run_later(Duration::ZERO, |act, ctx| act.tick(ctx));
+            }
             if let Some(tip) = act.state.borrow().tip {
                 act.tip.set(tip);
             }
@@ -177,8 +205,12 @@ impl PaymentConfirmer {
         }));
     }
 
-    /// Expires unpaid invoices at their time and ends monitoring windows.
+    /// Expires unpaid invoices at their time and ends monitoring windows;
+    /// re-subscribes at once after the daemon forgot its subscriptions.
     fn clock(&mut self, ctx: &mut Context<Self>) {
+        if self.notify_url.is_some() && self.wallet.status().epoch != self.state.borrow().epoch {
+            self.tick(ctx);
+        }
         let now = Utc::now();
         let due = {
             let mut state = self.state.borrow_mut();
@@ -234,8 +266,34 @@ impl Actor for PaymentConfirmer {
 impl Handler<Watch> for PaymentConfirmer {
     type Result = ();
 
-    fn handle(&mut self, msg: Watch, _: &mut Context<Self>) {
-        self.state.borrow_mut().watch(&msg.0, true, &self.policy);
+    fn handle(&mut self, msg: Watch, ctx: &mut Context<Self>) {
+        let mut state = self.state.borrow_mut();
+        state.watch(&msg.0, true, &self.policy);
+        if self.notify_url.is_some() {
+            // Subscribed by the next tick, now rather than at the next interval.
+            state.to_subscribe.insert(msg.0.address.clone());
+            drop(state);
+            self.tick(ctx);
+        }
+    }
+}
+
+impl Handler<Pushed> for PaymentConfirmer {
+    type Result = ();
+
+    fn handle(&mut self, msg: Pushed, ctx: &mut Context<Self>) {
+        let watched = {
+            let mut state = self.state.borrow_mut();
+            let watched = state.watched.contains_key(&msg.0);
+            if watched {
+                state.pending.insert(msg.0.clone());
+            }
+            watched
+        };
+        if watched {
+            log::debug!("wallet push for {}: looking now", msg.0);
+            self.tick(ctx);
+        }
     }
 }
 

@@ -58,6 +58,10 @@ pub struct State {
     pub pending: HashSet<Address>,
     /// Transactions to read before their addresses are known (kept across a failed tick).
     pub pending_txs: HashSet<String>,
+    /// Addresses to subscribe with `notify` (when pushes are wired).
+    pub to_subscribe: HashSet<Address>,
+    /// The link epoch the subscriptions were made in (a daemon restart forgets them).
+    pub epoch: u64,
 }
 
 /// The clock's next look at an invoice: expiry while unpaid, the end of the

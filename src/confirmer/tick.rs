@@ -11,7 +11,9 @@ use chrono::Utc;
 
 use super::state::State;
 use crate::cashaddr::Address;
-use crate::electron_cash::rpc::{Deserialize_, GetAddressHistory, GetInfo, GetTransaction, HistoryWithAddresses};
+use crate::electron_cash::rpc::{
+    Deserialize_, GetAddressHistory, GetInfo, GetTransaction, HistoryWithAddresses, Notify,
+};
 use crate::electron_cash::{RpcError, WalletLink};
 use crate::invoice::lifecycle::Policy;
 use crate::invoice::Payment;
@@ -49,6 +51,8 @@ pub struct Tick {
     pub policy: Policy,
     /// Whether this tick sweeps one address.
     pub sweep: bool,
+    /// Where the daemon posts `notify` pushes, when they are wired.
+    pub notify_url: Option<String>,
 }
 
 impl Tick {
@@ -66,6 +70,9 @@ impl Tick {
     }
 
     async fn steps(&self, report: &mut TickReport) -> Result<(), RpcError> {
+        if let Some(url) = &self.notify_url {
+            self.subscribe(url).await?;
+        }
         let tip = self.wallet.call(GetInfo).await?.blockchain_height;
         self.state.borrow_mut().tip = Some(tip);
         let history = self.wallet.call(HistoryWithAddresses).await?;
@@ -101,6 +108,31 @@ impl Tick {
         for address in to_check {
             self.check(&address, tip, report).await?;
             self.state.borrow_mut().pending.remove(&address);
+        }
+        Ok(())
+    }
+
+    /// Subscribes new addresses with `notify`; all of them again after the
+    /// daemon forgot its subscriptions (it restarted).
+    async fn subscribe(&self, url: &str) -> Result<(), RpcError> {
+        let epoch = self.wallet.status().epoch;
+        let todo: Vec<Address> = {
+            let mut state = self.state.borrow_mut();
+            if state.epoch != epoch {
+                state.epoch = epoch;
+                let all: Vec<Address> = state.watched.keys().cloned().collect();
+                state.to_subscribe.extend(all);
+            }
+            state.to_subscribe.iter().cloned().collect()
+        };
+        for address in todo {
+            self.wallet
+                .call(Notify {
+                    address: address.clone(),
+                    url: url.to_owned(),
+                })
+                .await?;
+            self.state.borrow_mut().to_subscribe.remove(&address);
         }
         Ok(())
     }

@@ -72,6 +72,9 @@ pub struct LinkStatus {
     pub network: Option<String>,
     /// The daemon's version, once it answered.
     pub version: Option<String>,
+    /// Bumped whenever the daemon may have forgotten what it was told (its
+    /// `notify` subscriptions): the link came up, or the wallet had to be loaded again.
+    pub epoch: u64,
 }
 
 /// A shared, cheaply cloned view of the link status.
@@ -88,6 +91,7 @@ impl SharedStatus {
             },
             network: None,
             version: None,
+            epoch: 0,
         })))
     }
 

@@ -14,6 +14,7 @@
 
 mod link;
 pub mod rpc;
+pub mod stats;
 mod wire;
 
 use std::collections::VecDeque;
@@ -28,6 +29,7 @@ use tokio::sync::oneshot;
 
 pub use link::{Backoff, LinkState, LinkStatus, SharedStatus};
 pub use rpc::{Method, RpcError};
+pub use stats::RpcStats;
 
 use crate::cashaddr::Address;
 use crate::config::ElectronCashSettings;
@@ -86,11 +88,13 @@ pub struct ElectronCash {
     last_answer: Instant,
     /// Whether the actor has started before (a restart probes after a backoff delay).
     restarted: bool,
+    /// Calls, errors and latencies by method.
+    stats: Arc<RpcStats>,
 }
 
 impl ElectronCash {
     /// A link that will connect to the daemon of `settings`.
-    pub fn new(settings: ElectronCashSettings, status: SharedStatus) -> ElectronCash {
+    pub fn new(settings: ElectronCashSettings, status: SharedStatus, stats: Arc<RpcStats>) -> ElectronCash {
         ElectronCash {
             settings,
             wire: None,
@@ -101,6 +105,7 @@ impl ElectronCash {
             probe_timer: None,
             last_answer: Instant::now(),
             restarted: false,
+            stats,
         }
     }
 
@@ -163,6 +168,7 @@ impl ElectronCash {
                     );
                     self.status.update(|s| {
                         s.state = LinkState::Up { since: Utc::now() };
+                        s.epoch += 1;
                         if version.is_some() {
                             s.version = version;
                         }
@@ -263,7 +269,7 @@ impl Actor for ElectronCash {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.wire = Some(Wire::new(&self.settings));
+        self.wire = Some(Wire::new(&self.settings, self.stats.clone(), self.status.clone()));
         self.busy = false;
         ctx.run_interval(HEARTBEAT_IDLE / 2, |act, ctx| act.heartbeat(ctx));
         if self.restarted {
@@ -329,6 +335,8 @@ pub struct WalletLink {
     status: SharedStatus,
     /// Calls made through this link (every clone), for tick costs and metrics.
     calls: Arc<AtomicU64>,
+    /// Calls on the wire by method, for metrics.
+    stats: Arc<RpcStats>,
 }
 
 impl WalletLink {
@@ -336,13 +344,21 @@ impl WalletLink {
     pub fn start(settings: ElectronCashSettings) -> WalletLink {
         let status = SharedStatus::new();
         let shared = status.clone();
+        let stats = Arc::new(RpcStats::default());
+        let s = stats.clone();
         let arbiter = Arbiter::new();
-        let addr = Supervisor::start_in_arbiter(&arbiter.handle(), move |_| ElectronCash::new(settings, shared));
+        let addr = Supervisor::start_in_arbiter(&arbiter.handle(), move |_| ElectronCash::new(settings, shared, s));
         WalletLink {
             addr,
             status,
             calls: Arc::default(),
+            stats,
         }
+    }
+
+    /// Calls on the wire by method.
+    pub fn rpc_stats(&self) -> &RpcStats {
+        &self.stats
     }
 
     /// Calls made through this link so far.

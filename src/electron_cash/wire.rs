@@ -10,6 +10,8 @@ use awc::http::header::CONTENT_TYPE;
 use serde_json::{json, Value};
 
 use super::rpc::{self, Method, RpcError};
+use super::stats::RpcStats;
+use super::SharedStatus;
 use crate::config::ElectronCashSettings;
 
 /// Largest reply read (a wallet-wide `history` of a big wallet is a few MB).
@@ -25,10 +27,14 @@ pub(super) struct Wire {
     settings: Rc<ElectronCashSettings>,
     /// JSON-RPC ids.
     next_id: Arc<AtomicU64>,
+    /// Calls, errors and latencies by method.
+    stats: Arc<RpcStats>,
+    /// The link status, to bump its epoch when the wallet is loaded again.
+    status: SharedStatus,
 }
 
 impl Wire {
-    pub(super) fn new(settings: &ElectronCashSettings) -> Wire {
+    pub(super) fn new(settings: &ElectronCashSettings, stats: Arc<RpcStats>, status: SharedStatus) -> Wire {
         let client = awc::Client::builder()
             .disable_redirects()
             .timeout(settings.timeout())
@@ -37,6 +43,8 @@ impl Wire {
             client,
             settings: Rc::new(settings.clone()),
             next_id: Arc::new(AtomicU64::new(1)),
+            stats,
+            status,
         }
     }
 
@@ -44,6 +52,7 @@ impl Wire {
     pub(super) async fn call(&self, method: &str, params: &Value) -> Result<Value, RpcError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let timeout = self.settings.timeout();
+        let started = std::time::Instant::now();
         let exchange = async {
             let mut response = self
                 .client
@@ -69,6 +78,7 @@ impl Wire {
                 timeout.as_secs()
             ))),
         };
+        self.stats.record(method, started.elapsed(), &result);
         log::trace!("rpc {method} -> {}", if result.is_ok() { "ok" } else { "error" });
         result
     }
@@ -126,6 +136,7 @@ impl Wire {
         if ok {
             let names: Vec<&str> = wallets.iter().map(|w| w.path.as_str()).collect();
             log::info!("wallet daemon had no wallet loaded; loaded {}", names.join(", "));
+            self.status.update(|s| s.epoch += 1);
             Ok(())
         } else {
             let which = if wallet.is_empty() {

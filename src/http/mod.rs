@@ -1,12 +1,14 @@
 //! The HTTP front end: thin handlers that validate, ask an actor or a reader,
 //! and turn the answer into JSON. Errors are [`ApiError`]s.
 
+mod admin;
 mod auth;
 mod checkout;
 pub mod create_request;
 pub mod error;
 mod events;
 mod invoices;
+mod notify;
 
 use std::sync::Arc;
 
@@ -56,13 +58,21 @@ impl AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/wallet/notify/{token}", web::post().to(notify::push))
         .service(
             web::scope("/api/v1")
                 .route("/invoices", web::post().to(invoices::create))
                 .route("/invoices", web::get().to(invoices::list))
                 .route("/invoices/{id}", web::get().to(invoices::read))
                 .route("/events", web::get().to(events::list))
-                .route("/events/{id}/redeliver", web::post().to(events::redeliver)),
+                .route("/events/{id}/redeliver", web::post().to(events::redeliver))
+                .route("/admin/stats", web::get().to(admin::stats))
+                .route("/admin/invoices", web::get().to(admin::invoices))
+                .route("/admin/invoices/{id}", web::get().to(admin::invoice))
+                .route("/admin/addresses", web::get().to(admin::addresses))
+                .route("/admin/pool", web::get().to(admin::pool))
+                .route("/admin/events", web::get().to(admin::events)),
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
         .route("/i/{id}", web::get().to(checkout::page))
@@ -71,6 +81,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("route"))
+}
+
+/// Prometheus text; no key, no secret in it.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render(&state))
 }
 
 /// `200` while the process serves.

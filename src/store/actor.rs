@@ -182,6 +182,8 @@ impl InvoiceStore {
             watch.insert(id, &[])?;
             pool.remove(addr)?;
             meta.insert(META_INVOICE_COUNT, &count.saturating_add(1).to_be_bytes())?;
+            super::bump(meta, &super::status_key(invoice.status), 1)
+                .map_err(|_| ConflictableTransactionError::Abort(Abort::BadCounter))?;
             Ok(())
         });
         match outcome {
@@ -345,5 +347,18 @@ impl Handler<AddToPool> for InvoiceStore {
             Ok(0) => Box::pin(async { Ok(0) }),
             result => self.reply_when_durable(result, ctx),
         }
+    }
+}
+
+/// Flush everything applied so far; replies once it is on disk (used at shutdown).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), StoreError>")]
+pub struct Flush;
+
+impl Handler<Flush> for InvoiceStore {
+    type Result = ResponseFuture<Result<(), StoreError>>;
+
+    fn handle(&mut self, _: Flush, ctx: &mut Context<Self>) -> Self::Result {
+        self.reply_when_durable(Ok(()), ctx)
     }
 }

@@ -150,6 +150,10 @@ impl InvoiceStore {
             if !encoded.is_empty() {
                 meta.insert(META_EVENT_SEQ, &last_seq.to_be_bytes())?;
             }
+            if invoice.status != before.status {
+                super::bump(meta, &super::status_key(before.status), -1)?;
+                super::bump(meta, &super::status_key(invoice.status), 1)?;
+            }
             Ok::<_, ConflictableTransactionError<()>>(())
         });
         match outcome {

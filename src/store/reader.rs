@@ -131,6 +131,31 @@ impl StoreReader {
             .collect()
     }
 
+    /// The ledger, in address order: at most `limit` (address, invoice id) pairs.
+    pub fn ledger(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        self.trees
+            .by_address
+            .iter()
+            .take(limit)
+            .map(|entry| {
+                let (k, v) = entry?;
+                Ok((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The schema version written in the store.
+    pub fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        Ok(self
+            .trees
+            .meta
+            .get(super::META_SCHEMA_VERSION)?
+            .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok()))
+    }
+
     /// Addresses ever handed to an invoice.
     pub fn ledger_len(&self) -> usize {
         self.trees.by_address.len()
@@ -241,6 +266,25 @@ impl StoreReader {
             .keys()
             .map(|k| decode_counter(Some(&k?)))
             .collect()
+    }
+
+    /// How many invoices are in each status (kept as counters, not counted).
+    pub fn status_counts(&self) -> Result<Vec<(InvoiceStatus, u64)>, StoreError> {
+        [
+            InvoiceStatus::New,
+            InvoiceStatus::Paid,
+            InvoiceStatus::Confirmed,
+            InvoiceStatus::Expired,
+            InvoiceStatus::Invalid,
+        ]
+        .into_iter()
+        .map(|s| {
+            Ok((
+                s,
+                decode_counter(self.trees.meta.get(super::status_key(s))?.as_deref())?,
+            ))
+        })
+        .collect()
     }
 
     /// How many events wait for delivery.

@@ -146,6 +146,22 @@ impl Engine {
     }
 
     /// SIGKILL (`Child::kill`), then waits for the process to be gone.
+    /// Sends SIGTERM and waits for the exit, at most `deadline`; the exit code.
+    pub fn terminate(&mut self, deadline: Duration) -> Option<i32> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let start = std::time::Instant::now();
+        while start.elapsed() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         self.child.wait().expect("wait for the killed engine");

@@ -1,0 +1,113 @@
+//! `/api/v1/admin/…`: what `bchpay inspect --url` reads from a running engine
+//! (same key as the rest of the API; read only).
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+
+use super::auth::ApiKey;
+use super::error::ApiError;
+use super::AppState;
+use crate::event::DeliveryState;
+use crate::inspect::{self, InspectError, Query};
+use crate::invoice::{InvoiceId, InvoiceStatus};
+
+fn limit(q: &HashMap<String, String>) -> Result<usize, ApiError> {
+    match q.get("limit") {
+        None => Ok(100),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| ApiError::field("invalid_query", "limit", "limit must be an integer from 1 to 100000")),
+    }
+}
+
+async fn answer(state: &AppState, q: Query) -> Result<HttpResponse, ApiError> {
+    let reader = state.reader.clone();
+    let dir = state.settings.store.path.clone();
+    let result = web::block(move || inspect::query(&reader, &dir, &q))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    match result {
+        Ok(v) => Ok(HttpResponse::Ok().json(v)),
+        Err(InspectError::NotFound(_)) => Err(ApiError::not_found("invoice")),
+        Err(e) => {
+            log::error!("admin query failed: {e}");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+/// `GET /api/v1/admin/stats`
+pub async fn stats(_: ApiKey, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    answer(&state, Query::Stats).await
+}
+
+/// `GET /api/v1/admin/invoices?status=&limit=`
+pub async fn invoices(
+    _: ApiKey,
+    q: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match q.get("status") {
+        None => None,
+        Some(s) => {
+            Some(InvoiceStatus::parse(s).ok_or_else(|| ApiError::field("invalid_query", "status", "unknown status"))?)
+        }
+    };
+    answer(
+        &state,
+        Query::Invoices {
+            status,
+            limit: limit(&q)?,
+        },
+    )
+    .await
+}
+
+/// `GET /api/v1/admin/invoices/{id}`: with payments and events.
+pub async fn invoice(_: ApiKey, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let id = InvoiceId::parse(&path).map_err(|_| ApiError::not_found("invoice"))?;
+    answer(&state, Query::Invoice(id)).await
+}
+
+/// `GET /api/v1/admin/addresses?limit=`: the ledger.
+pub async fn addresses(
+    _: ApiKey,
+    q: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&state, Query::Addresses { limit: limit(&q)? }).await
+}
+
+/// `GET /api/v1/admin/pool?limit=`
+pub async fn pool(
+    _: ApiKey,
+    q: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&state, Query::Pool { limit: limit(&q)? }).await
+}
+
+/// `GET /api/v1/admin/events?state=&limit=`
+pub async fn events(
+    _: ApiKey,
+    q: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let delivery = match q.get("state") {
+        None => None,
+        Some(s) => {
+            Some(DeliveryState::parse(s).ok_or_else(|| ApiError::field("invalid_query", "state", "unknown state"))?)
+        }
+    };
+    answer(
+        &state,
+        Query::Events {
+            state: delivery,
+            limit: limit(&q)?,
+        },
+    )
+    .await
+}

@@ -1,0 +1,173 @@
+//! `/metrics`: the Prometheus text format, rendered from what the actors
+//! already count. Names carry the `bchpay_` prefix, units, and `_total` on
+//! counters.
+
+use std::fmt::Write;
+
+use crate::electron_cash::stats::LATENCY_BUCKETS;
+use crate::http::AppState;
+
+/// One metric's header lines.
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The whole exposition.
+pub fn render(state: &AppState) -> String {
+    let mut out = String::with_capacity(4096);
+    let reader = &state.reader;
+
+    header(&mut out, "bchpay_invoices", "gauge", "Invoices by status.");
+    for (status, n) in reader.status_counts().unwrap_or_default() {
+        let _ = writeln!(out, "bchpay_invoices{{status=\"{}\"}} {n}", status.as_str());
+    }
+    header(
+        &mut out,
+        "bchpay_invoices_created_total",
+        "counter",
+        "Invoices created since the store was made.",
+    );
+    let _ = writeln!(
+        out,
+        "bchpay_invoices_created_total {}",
+        reader.invoice_count().unwrap_or(0)
+    );
+
+    let rpc = state.wallet.rpc_stats().snapshot();
+    header(
+        &mut out,
+        "bchpay_rpc_calls_total",
+        "counter",
+        "Wallet daemon calls by method.",
+    );
+    for (method, m) in &rpc {
+        let _ = writeln!(out, "bchpay_rpc_calls_total{{method=\"{method}\"}} {}", m.calls);
+    }
+    header(
+        &mut out,
+        "bchpay_rpc_errors_total",
+        "counter",
+        "Failed wallet daemon calls by method and kind.",
+    );
+    for (method, m) in &rpc {
+        for (kind, n) in &m.errors {
+            let _ = writeln!(
+                out,
+                "bchpay_rpc_errors_total{{method=\"{method}\",kind=\"{kind}\"}} {n}"
+            );
+        }
+    }
+    header(
+        &mut out,
+        "bchpay_rpc_latency_seconds",
+        "histogram",
+        "Wallet daemon call latency.",
+    );
+    for (method, m) in &rpc {
+        let mut cumulative = 0;
+        for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+            cumulative += m.buckets[i];
+            let _ = writeln!(
+                out,
+                "bchpay_rpc_latency_seconds_bucket{{method=\"{method}\",le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        cumulative += m.buckets[LATENCY_BUCKETS.len()];
+        let _ = writeln!(
+            out,
+            "bchpay_rpc_latency_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {cumulative}"
+        );
+        let _ = writeln!(
+            out,
+            "bchpay_rpc_latency_seconds_sum{{method=\"{method}\"}} {}",
+            m.seconds
+        );
+        let _ = writeln!(
+            out,
+            "bchpay_rpc_latency_seconds_count{{method=\"{method}\"}} {}",
+            m.calls
+        );
+    }
+
+    let link = state.wallet.status();
+    header(
+        &mut out,
+        "bchpay_wallet_link_up",
+        "gauge",
+        "1 when the wallet link is up.",
+    );
+    let _ = writeln!(out, "bchpay_wallet_link_up {}", u8::from(link.state.is_up()));
+    header(
+        &mut out,
+        "bchpay_wallet_link_state",
+        "gauge",
+        "The wallet link state, one-hot.",
+    );
+    for name in ["up", "down", "unauthorized"] {
+        let _ = writeln!(
+            out,
+            "bchpay_wallet_link_state{{state=\"{name}\"}} {}",
+            u8::from(link.state.name() == name)
+        );
+    }
+
+    header(
+        &mut out,
+        "bchpay_address_pool_available",
+        "gauge",
+        "Fresh addresses made in advance.",
+    );
+    let _ = writeln!(out, "bchpay_address_pool_available {}", reader.pool_len());
+    header(
+        &mut out,
+        "bchpay_outbox_depth",
+        "gauge",
+        "Webhook events waiting for delivery.",
+    );
+    let _ = writeln!(out, "bchpay_outbox_depth {}", reader.outbox_len());
+
+    let w = &state.webhook_stats;
+    header(
+        &mut out,
+        "bchpay_webhook_deliveries_total",
+        "counter",
+        "Webhook delivery attempts by outcome.",
+    );
+    for (outcome, n) in [
+        ("delivered", &w.delivered),
+        ("retried", &w.retried),
+        ("failed", &w.failed),
+    ] {
+        let n = n.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(out, "bchpay_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}");
+    }
+
+    let tick = state.confirmer.last_tick();
+    header(
+        &mut out,
+        "bchpay_confirmer_tick_duration_seconds",
+        "gauge",
+        "Duration of the last confirmer tick.",
+    );
+    let _ = writeln!(
+        out,
+        "bchpay_confirmer_tick_duration_seconds {}",
+        tick.duration.as_secs_f64()
+    );
+    header(
+        &mut out,
+        "bchpay_confirmer_tick_round_trips",
+        "gauge",
+        "Wallet round trips of the last confirmer tick.",
+    );
+    let _ = writeln!(out, "bchpay_confirmer_tick_round_trips {}", tick.round_trips);
+    header(
+        &mut out,
+        "bchpay_chain_tip_height",
+        "gauge",
+        "The chain tip the confirmer last saw (0: unknown).",
+    );
+    let _ = writeln!(out, "bchpay_chain_tip_height {}", state.tip().unwrap_or(0));
+    out
+}
