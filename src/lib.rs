@@ -19,6 +19,7 @@
 //! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
+//! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
 //! - [`inspect`]: `bchpay inspect`: the store as tables or JSON.
 //! - [`metrics`]: `/metrics` in the Prometheus text format.
@@ -27,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod allocator;
+pub mod bench;
 pub mod cashaddr;
 pub mod config;
 pub mod confirmer;

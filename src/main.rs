@@ -51,6 +51,17 @@ enum Command {
         #[arg(long, default_value = "bchreg")]
         network: String,
     },
+    /// Load generators that print figures (not tests).
+    Bench {
+        #[command(subcommand)]
+        which: BenchWhich,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhich {
+    /// Invoice creations per second and their latency, beside a bare handler and the pool-less engine.
+    Create(bchpay::bench::create::Opts),
 }
 
 /// `bchpay inspect`.
@@ -198,6 +209,9 @@ fn main() -> ExitCode {
             };
             run(sim::run(config))
         }
+        Command::Bench {
+            which: BenchWhich::Create(opts),
+        } => bchpay::bench::create::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
