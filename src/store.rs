@@ -141,6 +141,19 @@ struct Trees {
     outbox: sled::Tree,
     /// Schema version and counters.
     meta: sled::Tree,
+    /// Sizes read on every `/readyz`, scrape and allocator check: sled's
+    /// `len()` walks the whole tree, so they are counted once at open and then
+    /// kept by the writer.
+    counts: Arc<Counts>,
+}
+
+/// Tree sizes kept up to date by the single writer.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Entries of `pool`.
+    pool: std::sync::atomic::AtomicUsize,
+    /// Entries of `outbox`.
+    outbox: std::sync::atomic::AtomicUsize,
 }
 
 impl Trees {
@@ -157,7 +170,27 @@ impl Trees {
             events_by_invoice: db.open_tree("events_by_invoice")?,
             outbox: db.open_tree("outbox")?,
             meta: db.open_tree("meta")?,
-        })
+            counts: Arc::default(),
+        }
+        .counted())
+    }
+
+    /// Counts the trees whose sizes are kept (once, at open).
+    fn counted(self) -> Trees {
+        use std::sync::atomic::Ordering;
+        self.counts.pool.store(self.pool.len(), Ordering::Relaxed);
+        self.counts.outbox.store(self.outbox.len(), Ordering::Relaxed);
+        self
+    }
+
+    /// Adds `delta` to a kept size.
+    fn adjust(counter: &std::sync::atomic::AtomicUsize, delta: isize) {
+        use std::sync::atomic::Ordering;
+        if delta >= 0 {
+            counter.fetch_add(delta as usize, Ordering::Relaxed);
+        } else {
+            let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(delta.unsigned_abs())));
+        }
     }
 
     /// True when no tree but `meta` holds anything.

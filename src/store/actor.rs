@@ -164,6 +164,7 @@ impl InvoiceStore {
             &t.pool,
             &t.meta,
         );
+        let took_from_pool = std::cell::Cell::new(false);
         let outcome = trees.transaction(|(invoices, by_address, by_order, by_time, watch, pool, meta)| {
             if let Some(order_id) = &invoice.order_id {
                 if by_order.get(order_id.as_bytes())?.is_some() {
@@ -180,7 +181,7 @@ impl InvoiceStore {
             by_address.insert(addr, id)?;
             by_time.insert(by_time_key.as_slice(), id)?;
             watch.insert(id, &[])?;
-            pool.remove(addr)?;
+            took_from_pool.set(pool.remove(addr)?.is_some());
             meta.insert(META_INVOICE_COUNT, &count.saturating_add(1).to_be_bytes())?;
             super::bump(meta, &super::status_key(invoice.status), 1)
                 .map_err(|_| ConflictableTransactionError::Abort(Abort::BadCounter))?;
@@ -188,6 +189,9 @@ impl InvoiceStore {
         });
         match outcome {
             Ok(()) => {
+                if took_from_pool.get() {
+                    Trees::adjust(&self.trees.counts.pool, -1);
+                }
                 for subscriber in &self.subscribers {
                     subscriber.do_send(Watch(invoice.clone()));
                 }
@@ -226,7 +230,9 @@ impl InvoiceStore {
                 ),
                 None => log::warn!("unreadable pool entry {key:?}; dropping it from the pool"),
             }
-            self.trees.pool.remove(key)?;
+            if self.trees.pool.remove(key)?.is_some() {
+                Trees::adjust(&self.trees.counts.pool, -1);
+            }
         }
     }
 
@@ -252,6 +258,7 @@ impl InvoiceStore {
             added += 1;
         }
         self.trees.pool.apply_batch(batch)?;
+        Trees::adjust(&self.trees.counts.pool, added as isize);
         Ok(added)
     }
 }

@@ -134,6 +134,7 @@ impl InvoiceStore {
             &t.outbox,
             &t.meta,
         );
+        let queued = std::cell::Cell::new(0isize);
         let outcome = trees.transaction(|(invoices, watch, events_tree, event_ids, by_invoice, outbox, meta)| {
             invoices.insert(id.as_str().as_bytes(), json.as_slice())?;
             if !watched {
@@ -143,8 +144,8 @@ impl InvoiceStore {
                 events_tree.insert(&seq_key(*seq), bytes.as_slice())?;
                 event_ids.insert(event_id.as_bytes(), &seq_key(*seq))?;
                 by_invoice.insert(by_invoice_key(&id, *seq), &[])?;
-                if *deliver {
-                    outbox.insert(&seq_key(*seq), &[])?;
+                if *deliver && outbox.insert(&seq_key(*seq), &[])?.is_none() {
+                    queued.set(queued.get() + 1);
                 }
             }
             if !encoded.is_empty() {
@@ -157,7 +158,7 @@ impl InvoiceStore {
             Ok::<_, ConflictableTransactionError<()>>(())
         });
         match outcome {
-            Ok(()) => {}
+            Ok(()) => super::Trees::adjust(&self.trees.counts.outbox, queued.get()),
             Err(TransactionError::Storage(e)) => return Err(e.into()),
             Err(TransactionError::Abort(())) => return Err(StoreError::Corrupt("transition aborted".into())),
         }

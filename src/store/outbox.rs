@@ -62,16 +62,18 @@ impl InvoiceStore {
         let key = seq_key(event.seq);
         let pending = event.state == DeliveryState::Pending;
         let t = &self.trees;
+        let delta = std::cell::Cell::new(0isize);
         (&t.events, &t.outbox)
             .transaction(|(events, outbox)| {
                 events.insert(&key, bytes.as_slice())?;
                 if pending {
-                    outbox.insert(&key, &[])?;
+                    delta.set(if outbox.insert(&key, &[])?.is_none() { 1 } else { 0 });
                 } else {
-                    outbox.remove(&key)?;
+                    delta.set(if outbox.remove(&key)?.is_some() { -1 } else { 0 });
                 }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
+            .map(|()| super::Trees::adjust(&t.counts.outbox, delta.get()))
             .map_err(|e| match e {
                 TransactionError::Storage(e) => StoreError::from(e),
                 TransactionError::Abort(()) => StoreError::Corrupt("event write aborted".into()),

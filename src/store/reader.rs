@@ -112,7 +112,7 @@ impl StoreReader {
 
     /// Addresses waiting in the pool.
     pub fn pool_len(&self) -> usize {
-        self.trees.pool.len()
+        self.trees.counts.pool.load(Ordering::Relaxed)
     }
 
     /// The pool's addresses, in key order.
@@ -289,7 +289,7 @@ impl StoreReader {
 
     /// How many events wait for delivery.
     pub fn outbox_len(&self) -> usize {
-        self.trees.outbox.len()
+        self.trees.counts.outbox.load(Ordering::Relaxed)
     }
 
     /// Flushes the writer has completed since it started (each serves a whole group of writes).
