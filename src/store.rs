@@ -235,7 +235,7 @@ impl Store {
     /// one written with another layout ([`StoreError::SchemaMismatch`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         let path = path.as_ref();
-        let db = sled::Config::new().path(path).open().map_err(|e| match e {
+        let db = sled_config(path).open().map_err(|e| match e {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                 StoreError::Locked(path.display().to_string())
             }
@@ -296,7 +296,7 @@ impl Store {
         if !path.join("conf").is_file() && !path.join("db").is_file() {
             return Err(StoreError::Io(format!("no bchpay store at {}", path.display())));
         }
-        let db = sled::Config::new().path(path).open().map_err(|e| match e {
+        let db = sled_config(path).open().map_err(|e| match e {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                 StoreError::Locked(path.display().to_string())
             }
@@ -325,6 +325,14 @@ impl Store {
     pub fn reader(&self) -> StoreReader {
         StoreReader::new(self.trees.clone(), self.flushes.clone())
     }
+}
+
+/// Page cache for sled: its default (1 GiB) would let the store alone grow
+/// past the engine's memory bar; the hot set of a payment engine is small.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+fn sled_config(path: &Path) -> sled::Config {
+    sled::Config::new().path(path).cache_capacity(CACHE_BYTES)
 }
 
 /// The `by_time` key: created-at millis, big-endian so that bytes sort as times, then the id.
