@@ -51,18 +51,29 @@ pub async fn run(options: DemoOptions) -> std::io::Result<()> {
     settings.webhooks.url = format!("http://127.0.0.1:{receiver_port}/webhook");
     settings.webhooks.secret = Secret::new(DEMO_SECRET);
     settings.webhooks.retry_schedule_secs = vec![2, 5, 10];
-    let app = Application::build(settings.clone()).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    println!(
-        "{}",
-        walkthrough(&base, &sim.url(), receiver_port, &settings.store.path)
-    );
-    let result = app.run_until_stopped().await;
+    let result = serve(settings, &sim, receiver_port).await;
     receiver_handle.stop(false).await;
     if let Some(dir) = temp {
         let _ = std::fs::remove_dir_all(dir);
     }
     result
+}
+
+/// Builds the engine, waits until step 1 of the walk-through works (the
+/// wallet link up and addresses in the pool), prints it, and serves.
+async fn serve(settings: Settings, sim: &Sim, receiver_port: u16) -> std::io::Result<()> {
+    let app = Application::build(settings.clone()).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (wallet, reader) = (app.wallet().clone(), app.reader());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !(wallet.status().state.is_up() && reader.pool_len() > 0) && std::time::Instant::now() < deadline {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    println!(
+        "{}",
+        walkthrough(&base, &sim.url(), receiver_port, &settings.store.path)
+    );
+    app.run_until_stopped().await
 }
 
 fn tempdir() -> std::io::Result<PathBuf> {

@@ -100,8 +100,9 @@ impl WebhookDispatcher {
                 return;
             }
         };
+        let queued: std::collections::HashSet<u64> = self.queues.values().flatten().copied().collect();
         for seq in seqs {
-            if self.queues.values().any(|q| q.contains(&seq)) {
+            if queued.contains(&seq) {
                 continue;
             }
             match self.reader.event_by_seq(seq) {
