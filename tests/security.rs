@@ -1,8 +1,9 @@
 //! Security review of the HTTP surface (issue 7, item 3), one test per
 //! finding or guard: the API key on every `/api/` route, a timing-safe key
 //! compare, unguessable ids and no sequential id on a public route, escaping
-//! on the checkout page, request and header size limits, and no secret in
-//! the logs of a full run of the real binary at `RUST_LOG=trace`.
+//! on the checkout page, request and header size limits, the wallet-push
+//! route refusing before it reads, and no secret in the logs of a full run
+//! of the real binary at `RUST_LOG=trace`.
 
 mod common;
 #[path = "common/raw_http.rs"]
@@ -669,6 +670,40 @@ async fn a_request_head_that_never_ends_is_dropped() {
         Ok(r) => assert_eq!(r.status, 408, "{}", r.text()),
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}"),
     }
+}
+
+// ------------------------------------------------------------------ wallet pushes
+
+#[actix_rt::test]
+async fn the_wallet_push_route_refuses_a_wrong_token_before_reading_the_body() {
+    let token = "pushtoken0123456789abcdef";
+    let app = TestApp::spawn_with(|s| {
+        s.electron_cash.notify_url = format!("http://127.0.0.1:9/wallet/notify/{token}");
+    })
+    .await;
+    // A wrong token with a body announced but never sent: a 404 at once.
+    for path in ["/wallet/notify/wrong-token-0000000000", "/wallet/notify/x"] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
+             Content-Length: 200000\r\n\r\n{{"
+        );
+        let reply = raw(&app.base, head.into_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{path}: no answer without the body: {e}"));
+        assert_eq!(reply.status, 404, "{path}: {}", reply.text());
+    }
+    // The right token: a push is small; a big one is refused.
+    let path = format!("/wallet/notify/{token}");
+    let push = json!({"address": app.sim.new_address(), "status": "x"}).to_string();
+    let reply = raw(&app.base, request("POST", &path, &[], Some(push.as_bytes())))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let padded = format!("{push:<8192}");
+    let reply = raw(&app.base, request("POST", &path, &[], Some(padded.as_bytes())))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 413, "{}", reply.text());
 }
 
 // ------------------------------------------------------------------ secrets in logs

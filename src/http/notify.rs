@@ -12,6 +12,9 @@ use crate::cashaddr::Address;
 use crate::config::Secret;
 use crate::confirmer::Pushed;
 
+/// The largest push: `{"address", "status"}` is a few hundred bytes.
+const MAX_PUSH: usize = 4 * 1024;
+
 /// The token of a `notify_url` (`…/wallet/notify/<token>`), if it has one.
 pub fn token_of(notify_url: &str) -> Option<&str> {
     notify_url
@@ -20,10 +23,12 @@ pub fn token_of(notify_url: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Takes one push.
+/// Takes one push. The token is checked before a byte of the body is read:
+/// this route needs no key, so a wrong token must cost the engine nothing
+/// (no body held back by a slow client, no buffer filled).
 pub async fn push(
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = token_of(&state.settings.electron_cash.notify_url).map(Secret::new);
@@ -31,6 +36,11 @@ pub async fn push(
     if !known {
         return Err(ApiError::not_found("route"));
     }
+    let body = payload
+        .to_bytes_limited(MAX_PUSH)
+        .await
+        .map_err(|_| ApiError::too_large(MAX_PUSH))?
+        .map_err(|_| ApiError::new(400, "invalid_body", "the request body could not be read"))?;
     let push: Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::new(400, "invalid_json", "a notify push is {\"address\", \"status\"}"))?;
     let address = push["address"]
