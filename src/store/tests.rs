@@ -384,3 +384,36 @@ fn a_store_held_by_another_opener_is_locked() {
     assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
     assert!(err.to_string().contains("in use by another process"));
 }
+
+#[actix_rt::test]
+async fn concurrent_duplicates_of_an_order_in_one_batch_get_one_invoice() {
+    let (_dir, store, reader) = started(10).await;
+    // Sent without awaiting in between: they queue up and share one apply step.
+    let same: Vec<_> = (0..5).map(|_| store.send(create(Some("O-dup"), 5_000))).collect();
+    let other_amount = store.send(create(Some("O-dup"), 6_000));
+    let fresh = store.send(CreateInvoice {
+        draft: draft(Some("O-dup"), 5_000),
+        fresh_address: Some(address(99)),
+    });
+    let unrelated = store.send(create(Some("O-other"), 7_000));
+    let mut results = Vec::new();
+    for r in same {
+        results.push(r.await.unwrap().unwrap());
+    }
+    assert_eq!(other_amount.await.unwrap().unwrap_err(), StoreError::OrderConflict);
+    results.push(fresh.await.unwrap().unwrap());
+    let unrelated = unrelated.await.unwrap().unwrap();
+
+    let ids: HashSet<_> = results.iter().map(|c| c.invoice.id.clone()).collect();
+    assert_eq!(ids.len(), 1, "one invoice for the order");
+    assert_eq!(results.iter().filter(|c| c.created).count(), 1, "created once");
+    assert!(unrelated.created);
+    assert_ne!(unrelated.invoice.address, results[0].invoice.address);
+    assert_eq!(reader.invoice_count().unwrap(), 2);
+    // The repeated request's fresh address is pooled, not lost.
+    assert_eq!((reader.ledger_len(), reader.pool_len()), (2, 9));
+    assert_eq!(
+        reader.invoice_by_order("O-dup").unwrap().unwrap().id,
+        results[0].invoice.id
+    );
+}
