@@ -189,7 +189,9 @@ impl Trees {
         if delta >= 0 {
             counter.fetch_add(delta as usize, Ordering::Relaxed);
         } else {
-            let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(delta.unsigned_abs())));
+            let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(delta.unsigned_abs()))
+            });
         }
     }
 

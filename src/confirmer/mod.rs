@@ -53,7 +53,7 @@ impl SharedTip {
         Some(self.0.load(Ordering::Relaxed)).filter(|t| *t > 0)
     }
 
-    fn set(&self, tip: u64) {
+    pub(crate) fn set(&self, tip: u64) {
         self.0.store(tip, Ordering::Relaxed);
     }
 }
@@ -187,6 +187,7 @@ impl PaymentConfirmer {
             policy: self.policy,
             sweep: self.ticks.is_multiple_of(tick::SWEEP_EVERY),
             notify_url: self.notify_url.clone(),
+            shared_tip: self.tip.clone(),
         };
         ctx.spawn(run.run().into_actor(self).map(|report, act, ctx| {
             act.ticking = false;

@@ -53,6 +53,8 @@ pub struct Tick {
     pub sweep: bool,
     /// Where the daemon posts `notify` pushes, when they are wired.
     pub notify_url: Option<String>,
+    /// The tip the HTTP handlers read.
+    pub shared_tip: super::SharedTip,
 }
 
 impl Tick {
@@ -75,6 +77,9 @@ impl Tick {
         }
         let tip = self.wallet.call(GetInfo).await?.blockchain_height;
         self.state.borrow_mut().tip = Some(tip);
+        // Published before any transition of this tick is stored, so that an
+        // invoice read over HTTP never pairs a new height with an old tip.
+        self.shared_tip.set(tip);
         let history = self.wallet.call(HistoryWithAddresses).await?;
         {
             let mut state = self.state.borrow_mut();
