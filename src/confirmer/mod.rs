@@ -256,11 +256,19 @@ impl Actor for PaymentConfirmer {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.load_watch_list();
-        self.store.do_send(Subscribe(ctx.address().recipient()));
-        ctx.run_interval(self.interval, |act, ctx| act.tick(ctx));
-        ctx.run_interval(CLOCK_EVERY, |act, ctx| act.clock(ctx));
-        self.clock(ctx);
+        // Subscribe first and read the watch list once the store has taken the
+        // subscription: an invoice created in between is then in one or the
+        // other (or both: watching is idempotent), never in neither.
+        let subscribe = self.store.send(Subscribe(ctx.address().recipient()));
+        ctx.wait(subscribe.into_actor(self).map(|sent, act, ctx| {
+            if sent.is_err() {
+                log::error!("confirmer cannot subscribe to new invoices: the store is not running");
+            }
+            act.load_watch_list();
+            ctx.run_interval(act.interval, |act, ctx| act.tick(ctx));
+            ctx.run_interval(CLOCK_EVERY, |act, ctx| act.clock(ctx));
+            act.clock(ctx);
+        }));
     }
 }
 

@@ -132,7 +132,21 @@ impl State {
     pub fn diff_history(&mut self, fresh: Vec<WalletTxAddresses>) -> (HashSet<Address>, Vec<String>) {
         let mut changed = HashSet::new();
         let mut unknown = Vec::new();
-        let previous = self.history.take().unwrap_or_default();
+        let previous = match self.history.take() {
+            Some(previous) => previous,
+            None => {
+                // The first look since start: a payment that vanished while the
+                // engine was down is in no history to diff against, so every
+                // watched invoice holding payments is checked once.
+                changed.extend(
+                    self.watched
+                        .iter()
+                        .filter(|(_, w)| !w.payments.is_empty())
+                        .map(|(a, _)| a.clone()),
+                );
+                HashMap::new()
+            }
+        };
         let mut next = HashMap::with_capacity(fresh.len());
         for tx in fresh {
             let seen = SeenTx {
@@ -254,6 +268,22 @@ mod tests {
         let (changed, unknown) = s.diff_history(vec![tx("t1", 101, Some(vec![a.clone(), other]))]);
         assert_eq!(changed, HashSet::from([b]));
         assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn the_first_diff_after_start_checks_every_watched_invoice_that_holds_payments() {
+        let (a, b) = (address(1), address(2));
+        let mut s = state_watching(&[a.clone(), b.clone()]);
+        s.watched.get_mut(&a).unwrap().payments.push(Payment {
+            txid: "gone".into(),
+            amount_sats: Sats(5),
+            height: 0,
+        });
+        // The payment to a vanished while the engine was down: the wallet no longer lists it.
+        let (changed, _) = s.diff_history(vec![]);
+        assert_eq!(changed, HashSet::from([a]));
+        let (changed, _) = s.diff_history(vec![]);
+        assert!(changed.is_empty());
     }
 
     #[test]
