@@ -712,12 +712,18 @@ async fn twenty_sigkills_under_load_lose_nothing_reuse_no_address_and_deliver_ev
     if !outbox.is_empty() || reader.outbox_len() != 0 {
         inconsistent.push(format!("outbox {outbox:?}, counter {}", reader.outbox_len()));
     }
+    // Watching stops once an invoice is final AND its monitoring window has
+    // passed (design.md): a confirmed invoice inside its window is still watched.
+    let policy = Policy {
+        tolerance_percent: 0,
+        monitoring_secs: MONITORING_SECS,
+    };
     for id in reader.watched_ids().expect("watched ids") {
-        if stored
-            .get(id.as_str())
-            .is_none_or(|i| i.status == InvoiceStatus::Confirmed)
-        {
-            inconsistent.push(format!("{id} is watched but confirmed or missing"));
+        if stored.get(id.as_str()).is_none_or(|i| {
+            i.status == InvoiceStatus::Confirmed
+                && !bchpay::invoice::lifecycle::still_watched(i, chrono::Utc::now(), &policy)
+        }) {
+            inconsistent.push(format!("{id} is watched but past its window or missing"));
         }
     }
 

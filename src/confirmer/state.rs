@@ -74,7 +74,8 @@ pub fn deadline(
     match invoice_status {
         InvoiceStatus::New => Some(expires_at),
         InvoiceStatus::Expired | InvoiceStatus::Invalid => Some(watch_until),
-        InvoiceStatus::Paid | InvoiceStatus::Confirmed => None,
+        InvoiceStatus::Confirmed => Some(watch_until),
+        InvoiceStatus::Paid => None,
     }
 }
 

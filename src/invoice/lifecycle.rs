@@ -108,7 +108,11 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
         events.push(EventKind::PaymentReceived);
     }
     if invoice.status == InvoiceStatus::Confirmed {
-        // Final: the facts are kept up to date, the verdict is not reopened.
+        // Final: the facts are kept up to date (an extra payment shows as
+        // paid_over), the verdict is not reopened.
+        if next.received_sats() > invoice.amount_sats && next.exception.is_none() {
+            next.exception = Some(InvoiceException::PaidOver);
+        }
         return Transition { invoice: next, events };
     }
 
@@ -174,9 +178,13 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
 /// confirmed, and an unpaid one until `monitoring_secs` after its expiry.
 pub fn still_watched(invoice: &Invoice, now: DateTime<Utc>, policy: &Policy) -> bool {
     match invoice.status {
-        InvoiceStatus::Confirmed => false,
         InvoiceStatus::Paid | InvoiceStatus::New => true,
-        InvoiceStatus::Expired | InvoiceStatus::Invalid => now < watch_until(invoice, policy),
+        // Final, but a payment made after it (an extra one) is still recorded
+        // until the monitoring window passes (design.md: watching stops once an
+        // invoice is final AND its window has passed).
+        InvoiceStatus::Confirmed | InvoiceStatus::Expired | InvoiceStatus::Invalid => {
+            now < watch_until(invoice, policy)
+        }
     }
 }
 

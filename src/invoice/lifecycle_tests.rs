@@ -291,7 +291,16 @@ fn watching_ends_at_confirmation_or_after_the_monitoring_window() {
     assert!(still_watched(&expired, t(900 + 3599), &POLICY));
     assert!(!still_watched(&expired, t(900 + 3600), &POLICY));
     let confirmed = see(&inv, &[pay("a", 10_000, 101)], 101, 10).invoice;
-    assert!(!still_watched(&confirmed, t(20), &POLICY));
+    assert!(
+        still_watched(&confirmed, t(20), &POLICY),
+        "an extra payment is still recorded"
+    );
+    assert!(!still_watched(&confirmed, t(900 + 3600), &POLICY));
+    let extra = see(&confirmed, &[pay("a", 10_000, 101), pay("b", 500, 0)], 101, 30).invoice;
+    assert_eq!(
+        (extra.status, extra.received_sats(), extra.exception),
+        (S::Confirmed, Sats(10_500), Some(InvoiceException::PaidOver))
+    );
 }
 
 fn payments() -> impl Strategy<Value = Vec<Payment>> {

@@ -217,8 +217,11 @@ async fn attempt(
     let body = serde_json::to_vec(&event.payload()).unwrap_or_default();
     let now = Utc::now();
     let header = signature::sign(settings.secret.expose().as_bytes(), now.timestamp(), &body);
+    // A fresh connection per attempt: a kept-alive one to a receiver that
+    // restarted meanwhile fails the attempt for nothing.
     let sent = client
         .post(&url)
+        .force_close()
         .timeout(Duration::from_secs(settings.timeout_secs))
         .insert_header(("Content-Type", "application/json"))
         .insert_header(("Bchpay-Event-Id", event.id.as_str()))
