@@ -62,6 +62,10 @@ enum Command {
 enum BenchWhich {
     /// Invoice creations per second and their latency, beside a bare handler and the pool-less engine.
     Create(bchpay::bench::create::Opts),
+    /// Confirmer round trips and tick time with 1,000 to 100,000 watched invoices, and payment latency.
+    Confirm(bchpay::bench::confirm::Opts),
+    /// `bchpay serve` over a store of a million invoices: size on disk, RSS, time to ready, reads.
+    Scale(bchpay::bench::scale::Opts),
 }
 
 /// `bchpay inspect`.
@@ -209,9 +213,11 @@ fn main() -> ExitCode {
             };
             run(sim::run(config))
         }
-        Command::Bench {
-            which: BenchWhich::Create(opts),
-        } => bchpay::bench::create::run(opts),
+        Command::Bench { which } => match which {
+            BenchWhich::Create(opts) => bchpay::bench::create::run(opts),
+            BenchWhich::Confirm(opts) => bchpay::bench::confirm::run(opts),
+            BenchWhich::Scale(opts) => bchpay::bench::scale::run(opts),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

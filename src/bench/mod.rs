@@ -3,14 +3,22 @@
 //! - [`load`]: a generic closed-loop HTTP load generator on a thread of its own.
 //! - [`create`]: invoice creation against the engine, a bare actix-web handler
 //!   and the engine without its pool (issue 3).
+//! - [`confirm`]: confirmer ticks and payment latency with 1,000 to 100,000
+//!   watched invoices (issue 4).
+//! - [`scale`]: `bchpay serve` over a store of a million invoices: size, RSS,
+//!   time to ready, reads (issue 7).
+//! - [`fill`]: what the last two share (building a store fast, probes).
 //!
 //! Each server under load runs on a thread of its own with its own actix
 //! `System` ([`serve`]), so that the load generator and the server share the
 //! machine's cores the way two processes would, and a run can start and stop
 //! several servers one after the other.
 
+pub mod confirm;
 pub mod create;
+pub mod fill;
 pub mod load;
+pub mod scale;
 
 use std::future::Future;
 use std::io;
