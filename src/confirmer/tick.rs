@@ -104,11 +104,17 @@ impl Tick {
             let mut state = self.state.borrow_mut();
             let waiting = state.waiting_for_confirmations(tip);
             state.pending.extend(waiting);
+            let mut to_check: Vec<Address> = state.pending.iter().cloned().collect();
             if self.sweep {
-                let swept = state.sweep(1);
-                state.pending.extend(swept);
+                // The sweep goes last: on a real daemon each look costs about a
+                // second, and a payment that was found changed must not wait on it.
+                for swept in state.sweep(1) {
+                    if state.pending.insert(swept.clone()) {
+                        to_check.push(swept);
+                    }
+                }
             }
-            state.pending.iter().cloned().collect()
+            to_check
         };
         for address in to_check {
             self.check(&address, tip, report).await?;
