@@ -7,20 +7,14 @@ use actix_web::{web, HttpResponse};
 
 use super::auth::ApiKey;
 use super::error::ApiError;
+use super::query;
 use super::AppState;
 use crate::event::DeliveryState;
 use crate::inspect::{self, InspectError, Query};
 use crate::invoice::{InvoiceId, InvoiceStatus};
 
 fn limit(q: &HashMap<String, String>) -> Result<usize, ApiError> {
-    match q.get("limit") {
-        None => Ok(100),
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100_000).contains(n))
-            .ok_or_else(|| ApiError::field("invalid_query", "limit", "limit must be an integer from 1 to 100000")),
-    }
+    query::limit(q, 100, 100_000)
 }
 
 async fn answer(state: &AppState, q: Query) -> Result<HttpResponse, ApiError> {
@@ -50,12 +44,7 @@ pub async fn invoices(
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match q.get("status") {
-        None => None,
-        Some(s) => {
-            Some(InvoiceStatus::parse(s).ok_or_else(|| ApiError::field("invalid_query", "status", "unknown status"))?)
-        }
-    };
+    let status = query::parsed(&q, "status", InvoiceStatus::parse, "unknown status")?;
     answer(
         &state,
         Query::Invoices {
@@ -96,12 +85,7 @@ pub async fn events(
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let delivery = match q.get("state") {
-        None => None,
-        Some(s) => {
-            Some(DeliveryState::parse(s).ok_or_else(|| ApiError::field("invalid_query", "state", "unknown state"))?)
-        }
-    };
+    let delivery = query::parsed(&q, "state", DeliveryState::parse, "unknown state")?;
     answer(
         &state,
         Query::Events {

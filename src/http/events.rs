@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::auth::ApiKey;
 use super::error::ApiError;
+use super::query;
 use super::AppState;
 use crate::event::DeliveryState;
 use crate::invoice::InvoiceId;
@@ -19,31 +20,20 @@ pub async fn list(
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let bad = |field: &str, message: &str| ApiError::field("invalid_query", field, message);
-    if let Some(unknown) = query
-        .keys()
-        .find(|k| !["invoice_id", "state", "limit", "cursor"].contains(&k.as_str()))
-    {
-        return Err(bad(unknown, "unknown query parameter"));
-    }
-    let invoice = match query.get("invoice_id") {
-        None => None,
-        Some(id) => Some(InvoiceId::parse(id).map_err(|_| bad("invoice_id", "not an invoice id"))?),
-    };
-    let delivery = match query.get("state") {
-        None => None,
-        Some(s) => Some(
-            DeliveryState::parse(s)
-                .ok_or_else(|| bad("state", "state must be one of pending, delivered, failed, no_endpoint"))?,
-        ),
-    };
-    let limit = match query.get("limit") {
-        None => 100,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => return Err(bad("limit", "limit must be an integer from 1 to 500")),
-        },
-    };
+    query::only(&query, &["invoice_id", "state", "limit", "cursor"])?;
+    let invoice = query::parsed(
+        &query,
+        "invoice_id",
+        |id| InvoiceId::parse(id).ok(),
+        "not an invoice id",
+    )?;
+    let delivery = query::parsed(
+        &query,
+        "state",
+        DeliveryState::parse,
+        "state must be one of pending, delivered, failed, no_endpoint",
+    )?;
+    let limit = query::limit(&query, 100, 500)?;
     let (events, next) = state
         .reader
         .events(
@@ -53,7 +43,7 @@ pub async fn list(
             query.get("cursor").map(String::as_str),
         )
         .map_err(|e| match e {
-            StoreError::InvalidCursor => bad("cursor", "cursor was not given out by this engine"),
+            StoreError::InvalidCursor => query::bad("cursor", "cursor was not given out by this engine"),
             other => {
                 log::error!("listing events failed: {other}");
                 ApiError::internal()

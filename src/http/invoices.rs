@@ -9,6 +9,7 @@ use serde_json::json;
 use super::auth::ApiKey;
 use super::create_request::{self, MAX_BODY};
 use super::error::ApiError;
+use super::query;
 use super::AppState;
 use crate::allocator::{self, CheckPool, CreateError};
 use crate::invoice::{InvoiceId, InvoiceStatus};
@@ -104,27 +105,14 @@ pub async fn list(
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let bad = |field: &str, message: &str| ApiError::field("invalid_query", field, message);
-    if let Some(unknown) = query
-        .keys()
-        .find(|k| !["status", "order_id", "limit", "cursor"].contains(&k.as_str()))
-    {
-        return Err(bad(unknown, "unknown query parameter"));
-    }
-    let status = match query.get("status") {
-        None => None,
-        Some(s) => Some(
-            InvoiceStatus::parse(s)
-                .ok_or_else(|| bad("status", "status must be one of new, paid, confirmed, expired, invalid"))?,
-        ),
-    };
-    let limit = match query.get("limit") {
-        None => 50,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(bad("limit", "limit must be an integer from 1 to 500")),
-        },
-    };
+    query::only(&query, &["status", "order_id", "limit", "cursor"])?;
+    let status = query::parsed(
+        &query,
+        "status",
+        InvoiceStatus::parse,
+        "status must be one of new, paid, confirmed, expired, invalid",
+    )?;
+    let limit = query::limit(&query, 50, MAX_LIMIT)?;
     let (invoices, next) = state
         .reader
         .list(
@@ -134,7 +122,7 @@ pub async fn list(
             query.get("cursor").map(String::as_str),
         )
         .map_err(|e| match e {
-            crate::store::StoreError::InvalidCursor => bad("cursor", "cursor was not given out by this engine"),
+            crate::store::StoreError::InvalidCursor => query::bad("cursor", "cursor was not given out by this engine"),
             other => {
                 log::error!("listing invoices failed: {other}");
                 ApiError::internal()

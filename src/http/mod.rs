@@ -9,6 +9,7 @@ pub mod error;
 mod events;
 mod invoices;
 mod notify;
+mod query;
 
 use std::sync::Arc;
 
