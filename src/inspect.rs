@@ -186,6 +186,11 @@ fn rows(list: &Value, columns: &[&str]) -> Vec<Vec<String>> {
     })
 }
 
+/// A table whose columns are the same-named members of each item of `list`.
+fn listing(list: &Value, columns: &[&str]) -> String {
+    table(columns, &rows(list, columns))
+}
+
 /// Prints the answer to `q` as aligned tables.
 pub fn render(q: &Query, answer: &Value) -> String {
     match q {
@@ -211,7 +216,8 @@ pub fn render(q: &Query, answer: &Value) -> String {
             }
             table(&["what", "count"], &lines)
         }
-        Query::Invoices { .. } => table(
+        Query::Invoices { .. } => listing(
+            &answer["invoices"],
             &[
                 "id",
                 "status",
@@ -221,18 +227,6 @@ pub fn render(q: &Query, answer: &Value) -> String {
                 "order_id",
                 "created_at",
             ],
-            &rows(
-                &answer["invoices"],
-                &[
-                    "id",
-                    "status",
-                    "amount",
-                    "received",
-                    "address",
-                    "order_id",
-                    "created_at",
-                ],
-            ),
         ),
         Query::Invoice(_) => {
             let inv = &answer["invoice"];
@@ -259,31 +253,23 @@ pub fn render(q: &Query, answer: &Value) -> String {
                     .collect::<Vec<_>>(),
             );
             out += "\npayments\n";
-            out += &table(
-                &["txid", "amount_sats", "height"],
-                &rows(&inv["payments"], &["txid", "amount_sats", "height"]),
-            );
+            out += &listing(&inv["payments"], &["txid", "amount_sats", "height"]);
             out += "\nevents\n";
-            out += &table(
+            out += &listing(
+                &answer["events"],
                 &["sequence", "type", "state", "attempts", "last_error", "id"],
-                &rows(
-                    &answer["events"],
-                    &["sequence", "type", "state", "attempts", "last_error", "id"],
-                ),
             );
             out
         }
-        Query::Addresses { .. } => table(
-            &["address", "invoice_id"],
-            &rows(&answer["addresses"], &["address", "invoice_id"]),
-        ),
+        Query::Addresses { .. } => listing(&answer["addresses"], &["address", "invoice_id"]),
         Query::Pool { .. } => {
             let list: Vec<Vec<String>> = answer["pool"]
                 .as_array()
                 .map_or_else(Vec::new, |a| a.iter().map(|x| vec![text(x)]).collect());
             table(&["address"], &list)
         }
-        Query::Events { .. } => table(
+        Query::Events { .. } => listing(
+            &answer["events"],
             &[
                 "id",
                 "invoice_id",
@@ -294,19 +280,6 @@ pub fn render(q: &Query, answer: &Value) -> String {
                 "last_error",
                 "next_attempt_at",
             ],
-            &rows(
-                &answer["events"],
-                &[
-                    "id",
-                    "invoice_id",
-                    "sequence",
-                    "type",
-                    "state",
-                    "attempts",
-                    "last_error",
-                    "next_attempt_at",
-                ],
-            ),
         ),
     }
 }

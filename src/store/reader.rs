@@ -117,18 +117,7 @@ impl StoreReader {
 
     /// The pool's addresses, in key order.
     pub fn pool_addresses(&self) -> Result<Vec<Address>, StoreError> {
-        self.trees
-            .pool
-            .iter()
-            .keys()
-            .map(|k| {
-                let k = k?;
-                std::str::from_utf8(&k)
-                    .ok()
-                    .and_then(|s| Address::parse(s).ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("unreadable pool address {k:?}")))
-            })
-            .collect()
+        parse_keys(&self.trees.pool, |s| Address::parse(s).ok(), "pool address")
     }
 
     /// The ledger, in address order: at most `limit` (address, invoice id) pairs.
@@ -168,18 +157,7 @@ impl StoreReader {
 
     /// Ids of the invoices the confirmer still watches.
     pub fn watched_ids(&self) -> Result<Vec<InvoiceId>, StoreError> {
-        self.trees
-            .watch
-            .iter()
-            .keys()
-            .map(|k| {
-                let k = k?;
-                std::str::from_utf8(&k)
-                    .ok()
-                    .and_then(|s| InvoiceId::parse(s).ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("unreadable watched id {k:?}")))
-            })
-            .collect()
+        parse_keys(&self.trees.watch, |s| InvoiceId::parse(s).ok(), "watched id")
     }
 
     /// The event with global sequence `seq`.
@@ -296,6 +274,20 @@ impl StoreReader {
     pub fn flush_count(&self) -> u64 {
         self.flushes.load(Ordering::Relaxed)
     }
+}
+
+/// Every key of `tree`, read by `parse`; an unreadable one is corruption.
+fn parse_keys<T>(tree: &sled::Tree, parse: impl Fn(&str) -> Option<T>, what: &str) -> Result<Vec<T>, StoreError> {
+    tree.iter()
+        .keys()
+        .map(|k| {
+            let k = k?;
+            std::str::from_utf8(&k)
+                .ok()
+                .and_then(&parse)
+                .ok_or_else(|| StoreError::Corrupt(format!("unreadable {what} {k:?}")))
+        })
+        .collect()
 }
 
 /// A cursor back into a `by_time` key; only hex of a well-formed key is accepted.
