@@ -67,6 +67,16 @@ pub async fn wait_wallet_state(base: &str, state: &str, deadline: Duration) -> V
     .await
 }
 
+/// Waits until `/readyz` shows at least `n` addresses in the pool, so that the
+/// next `n` creations need no wallet call.
+pub async fn wait_pool_available(base: &str, n: u64, deadline: Duration) -> Value {
+    wait_for(&format!("{n} addresses in the pool"), deadline, || async {
+        let (_, body) = readyz(base).await?;
+        (body["address_pool"]["available"].as_u64()? >= n).then_some(body)
+    })
+    .await
+}
+
 /// The real `bchpay serve` in a temporary directory, its output captured.
 pub struct Engine {
     /// The process.
