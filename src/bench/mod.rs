@@ -102,6 +102,8 @@ impl Drop for Served {
 pub struct ScratchDir {
     /// Its path.
     path: PathBuf,
+    /// Left on disk when dropped (`--keep`).
+    keep: bool,
 }
 
 impl ScratchDir {
@@ -112,7 +114,13 @@ impl ScratchDir {
             std::fs::remove_dir_all(&path)?;
         }
         std::fs::create_dir_all(&path)?;
-        Ok(ScratchDir { path })
+        Ok(ScratchDir { path, keep: false })
+    }
+
+    /// Leaves the directory on disk when dropped, to look at afterwards.
+    pub fn keep(mut self, keep: bool) -> ScratchDir {
+        self.keep = keep;
+        self
     }
 
     /// Its path.
@@ -123,6 +131,10 @@ impl ScratchDir {
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
+        if self.keep {
+            eprintln!("bench: kept {}", self.path.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }

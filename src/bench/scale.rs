@@ -57,6 +57,9 @@ pub struct Opts {
     /// The simulator's `getaddresshistory` latency in ms.
     #[arg(long, default_value_t = 1000)]
     pub delay_ms: u64,
+    /// Leave the store (and the engine's log) on disk afterwards, to inspect or profile it.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// What invoice `i` of the store becomes: 1 % watched, a quarter expired, the rest confirmed.
@@ -119,7 +122,7 @@ pub fn run(opts: Opts) -> io::Result<()> {
     log::set_max_level(log::LevelFilter::Warn);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let n = opts.invoices.max(100);
-    let dir = ScratchDir::new("scale")?;
+    let dir = ScratchDir::new("scale")?.keep(opts.keep);
     let store = dir.path().join("store");
     let (sim_served, sim) = fill::start_sim()?;
     sim.set_method_delay("getaddresshistory", Duration::from_millis(opts.delay_ms));
