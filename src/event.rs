@@ -10,6 +10,18 @@ use serde_json::{json, Value};
 use crate::invoice::lifecycle::EventKind;
 use crate::invoice::{api_time, InvoiceId};
 
+/// What an invoice id starts with (an event id carries the rest).
+const INVOICE_PREFIX: &str = "inv_";
+
+/// The invoice an event id names, if `id` has the form of one.
+pub fn invoice_of_event_id(id: &str) -> Option<InvoiceId> {
+    let (digits, tag) = id.strip_prefix("evt_")?.split_once('_')?;
+    if tag.len() != 16 || !tag.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    InvoiceId::parse(&format!("{INVOICE_PREFIX}{digits}")).ok()
+}
+
 /// Where an event's delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,7 +74,9 @@ pub struct Attempt {
 /// A webhook event and its delivery record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// Stable id receivers drop duplicates by: `evt_` + 128 random bits.
+    /// Stable id receivers drop duplicates by: `evt_`, the invoice id's 128
+    /// random bits (base62), `_`, 64 random bits of its own (hex). The store
+    /// finds an event through its invoice ([`invoice_of_event_id`]).
     pub id: String,
     /// Global order of events (the outbox key).
     pub seq: u64,
@@ -101,7 +115,7 @@ impl Event {
         url: Option<String>,
         now: DateTime<Utc>,
     ) -> Event {
-        let mut bytes = [0u8; 16];
+        let mut bytes = [0u8; 8];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let state = if url.is_some() {
             DeliveryState::Pending
@@ -109,7 +123,11 @@ impl Event {
             DeliveryState::NoEndpoint
         };
         Event {
-            id: format!("evt_{}", hex::encode(bytes)),
+            id: format!(
+                "evt_{}_{}",
+                invoice_id.as_str().trim_start_matches(INVOICE_PREFIX),
+                hex::encode(bytes)
+            ),
             seq,
             kind,
             invoice_id,
@@ -179,7 +197,27 @@ mod tests {
         assert_eq!(e.next_attempt_at, None);
         let e = Event::new(2, EventKind::Paid, id, 2, json!({}), Some("http://x/".into()), now);
         assert_eq!(e.state, DeliveryState::Pending);
-        assert!(e.id.starts_with("evt_") && e.id.len() == 36);
+        assert!(e.id.starts_with("evt_") && e.id.len() == 43, "{}", e.id);
+        assert_eq!(invoice_of_event_id(&e.id), Some(InvoiceId::from_bytes([1; 16])));
+    }
+
+    #[test]
+    fn an_id_that_is_not_an_event_id_names_no_invoice() {
+        let id = InvoiceId::from_bytes([1; 16]);
+        let digits = id.as_str().trim_start_matches("inv_");
+        for bad in [
+            String::new(),
+            "evt_".into(),
+            format!("evt_{digits}"),
+            format!("evt_{digits}_0123"),
+            format!("evt_{digits}_0123456789abcdeg"),
+            format!("evt_x{digits}_0123456789abcdef"),
+            format!("inv_{digits}_0123456789abcdef"),
+            "evt_00000000000000000000000000000000".into(),
+        ] {
+            assert_eq!(invoice_of_event_id(&bad), None, "{bad}");
+        }
+        assert_eq!(invoice_of_event_id(&format!("evt_{digits}_0123456789abcdef")), Some(id));
     }
 
     #[test]

@@ -79,18 +79,11 @@ pub fn query(reader: &StoreReader, store_dir: &Path, q: &Query) -> Result<Value,
                 .into_iter()
                 .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
                 .collect();
-            let mut outbox = serde_json::Map::new();
-            for state in [
-                DeliveryState::Pending,
-                DeliveryState::Delivered,
-                DeliveryState::Failed,
-                DeliveryState::NoEndpoint,
-            ] {
-                outbox.insert(
-                    state.as_str().into(),
-                    json!(reader.events(None, Some(state), usize::MAX, None)?.0.len()),
-                );
-            }
+            let outbox: serde_json::Map<String, Value> = reader
+                .event_state_counts()?
+                .into_iter()
+                .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+                .collect();
             json!({
                 "invoices": reader.invoice_count()?,
                 "invoices_by_status": by_status,

@@ -10,13 +10,17 @@
 //! | `by_time` | created_at millis (u64 big-endian) ‖ invoice id → invoice id (newest-first listing) |
 //! | `watch` | invoice id → () for invoices the confirmer still watches |
 //! | `pool` | address → () made in advance, not yet handed out |
-//! | `events` | event sequence (u64 big-endian) → event JSON with its delivery record |
-//! | `event_ids` | event id (`evt_…`) → event sequence |
-//! | `events_by_invoice` | invoice id ‖ event sequence → () (an invoice's events, in order) |
-//! | `outbox` | event sequence → () for events still to deliver |
-//! | `meta` | `schema_version` (decimal text), `invoice_count`, `event_seq` (u64 big-endian) |
+//! | `events` | invoice id → JSON array of the invoice's events with their delivery records, in order |
+//! | `event_log` | every event in the order made (its global sequence): chunks of 64 references (invoice id, index) ([`layout`]) |
+//! | `outbox` | event sequence (u64 big-endian) → () for events still to deliver |
+//! | `meta` | `schema_version` (decimal text), `invoice_count`, `event_seq` (u64 big-endian), `status:<status>` counters |
+//!
+//! An event id (`evt_<invoice digits>_<16 hex>`) names its invoice, so that it
+//! is found without an index of its own. Why an invoice costs so few entries:
+//! [`layout`].
 
 mod actor;
+pub(crate) mod layout;
 mod observe;
 mod outbox;
 mod reader;
@@ -31,7 +35,7 @@ pub use outbox::{EventsPending, Outcome, RecordAttempt, Redeliver, SubscribeEven
 pub use reader::StoreReader;
 
 /// The layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `meta` key of the schema version.
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
@@ -131,12 +135,10 @@ struct Trees {
     watch: sled::Tree,
     /// Address → () not yet handed out.
     pool: sled::Tree,
-    /// Event sequence → event with its delivery record.
+    /// Invoice id → its events.
     events: sled::Tree,
-    /// Event id → event sequence.
-    event_ids: sled::Tree,
-    /// Invoice id ‖ event sequence → ().
-    events_by_invoice: sled::Tree,
+    /// Chunks of event references, in the order of the events' sequences.
+    event_log: sled::Tree,
     /// Event sequence → () while the event waits for delivery.
     outbox: sled::Tree,
     /// Schema version and counters.
@@ -166,8 +168,7 @@ impl Trees {
             watch: db.open_tree("watch")?,
             pool: db.open_tree("pool")?,
             events: db.open_tree("events")?,
-            event_ids: db.open_tree("event_ids")?,
-            events_by_invoice: db.open_tree("events_by_invoice")?,
+            event_log: db.open_tree("event_log")?,
             outbox: db.open_tree("outbox")?,
             meta: db.open_tree("meta")?,
             counts: Arc::default(),
@@ -205,8 +206,7 @@ impl Trees {
             &self.watch,
             &self.pool,
             &self.events,
-            &self.event_ids,
-            &self.events_by_invoice,
+            &self.event_log,
             &self.outbox,
         ]
         .iter()
@@ -331,7 +331,7 @@ impl Store {
 
 /// Page cache for sled: its default (1 GiB) would let the store alone grow
 /// past the engine's memory bar; the hot set of a payment engine is small.
-pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 fn sled_config(path: &Path) -> sled::Config {
     sled::Config::new().path(path).cache_capacity(CACHE_BYTES)
@@ -344,16 +344,6 @@ fn time_key(invoice: &crate::invoice::Invoice) -> Vec<u8> {
     key.extend_from_slice(&millis.to_be_bytes());
     key.extend_from_slice(invoice.id.as_str().as_bytes());
     key
-}
-
-/// Reads an event's stored JSON.
-fn decode_event(bytes: &[u8]) -> Result<crate::event::Event, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable event: {e}")))
-}
-
-/// Reads an invoice's stored JSON.
-fn decode_invoice(bytes: &[u8]) -> Result<crate::invoice::Invoice, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable invoice: {e}")))
 }
 
 /// Reads a `meta` counter (absent = 0).

@@ -337,8 +337,9 @@ fn invoice_ids_carry_128_random_bits() {
 }
 
 #[test]
-fn event_ids_carry_128_random_bits() {
+fn event_ids_carry_their_invoices_128_random_bits_and_64_of_their_own() {
     let invoice = InvoiceId::generate();
+    let digits = invoice.as_str().strip_prefix("inv_").unwrap();
     let values: Vec<u128> = (0..1000u64)
         .map(|seq| {
             let e = bchpay::event::Event::new(
@@ -350,12 +351,14 @@ fn event_ids_carry_128_random_bits() {
                 None,
                 chrono::Utc::now(),
             );
-            let hex_part = e.id.strip_prefix("evt_").unwrap_or_else(|| panic!("{}: no evt_", e.id));
-            assert_eq!(hex_part.len(), 32, "{}", e.id);
-            u128::from_str_radix(hex_part, 16).unwrap_or_else(|_| panic!("{}: not hex", e.id))
+            let rest = e.id.strip_prefix("evt_").unwrap_or_else(|| panic!("{}: no evt_", e.id));
+            let (named, tag) = rest.split_once('_').unwrap_or_else(|| panic!("{}: no tag", e.id));
+            assert_eq!(named, digits, "{}: names another invoice", e.id);
+            assert_eq!(tag.len(), 16, "{}", e.id);
+            u128::from_str_radix(tag, 16).unwrap_or_else(|_| panic!("{}: not hex", e.id))
         })
         .collect();
-    assert_random(&values, 128, "event ids");
+    assert_random(&values, 64, "event id tags");
 }
 
 #[actix_rt::test]
@@ -386,7 +389,7 @@ async fn public_routes_take_only_the_random_id() {
     .await;
     assert!(event["id"]
         .as_str()
-        .is_some_and(|e| e.starts_with("evt_") && e.len() == 36));
+        .is_some_and(|e| e.starts_with(&format!("evt_{}_", &real[4..])) && e.len() == 43));
     assert_eq!(app.get_with(&format!("/i/{real}/status"), None).await.status, 200);
 
     // Whatever else names an invoice opens nothing on the public routes.

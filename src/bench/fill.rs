@@ -16,7 +16,7 @@
 //! over): each invoice and
 //! its events are made by the engine's own code (`Invoice::create`,
 //! `lifecycle::apply`, `Event::new`, `to_api`) and written to the trees of
-//! the documented layout (store.rs, schema 1) with one sled batch per tree
+//! the documented layout (store.rs, schema 2) with one sled batch per tree
 //! per 10,000 invoices, meta counters last; the result is then opened with
 //! `Store::open_existing` and checked through `StoreReader` (counts by status,
 //! watch list, lookups by id, address and order, events of an invoice).
@@ -168,6 +168,7 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
     use crate::event::Event;
     use crate::invoice::lifecycle::{self, Observation};
     use crate::invoice::{Invoice, InvoiceStatus};
+    use crate::store::layout;
 
     let started = Instant::now();
     // Creates the directory with its schema version, as the engine does.
@@ -185,13 +186,9 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
         tree("by_order")?,
         tree("by_time")?,
     );
-    let (watch, events, event_ids, events_by_invoice, meta) = (
-        tree("watch")?,
-        tree("events")?,
-        tree("event_ids")?,
-        tree("events_by_invoice")?,
-        tree("meta")?,
-    );
+    let (watch, events_tree, event_log, meta) = (tree("watch")?, tree("events")?, tree("event_log")?, tree("meta")?);
+    // The event log's chunk being filled: written once full (and at the end).
+    let mut log_chunk: Vec<u8> = Vec::new();
     let mut filled = Filled {
         ids: Vec::with_capacity(count),
         watched: Vec::new(),
@@ -204,7 +201,7 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
     let mut start = 0;
     while start < count {
         let end = (start + BULK_CHUNK).min(count);
-        let mut batches: [sled::Batch; 8] = Default::default();
+        let mut batches: [sled::Batch; 7] = Default::default();
         for i in start..end {
             let k = kind(i);
             let short = sim.new_address();
@@ -253,8 +250,29 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
                 }
             };
             let id = invoice.id.as_str().as_bytes().to_vec();
-            let json = serde_json::to_vec(&invoice).map_err(io::Error::other)?;
-            batches[0].insert(id.clone(), json);
+            let snapshot = invoice.to_api("", Some(FILL_TIP));
+            let mut events = Vec::with_capacity(kinds.len());
+            for (n, kind) in kinds.iter().enumerate() {
+                seq += 1;
+                events.push(Event::new(
+                    seq,
+                    *kind,
+                    invoice.id.clone(),
+                    n as u64 + 1,
+                    snapshot.clone(),
+                    None,
+                    Utc::now(),
+                ));
+                log_chunk = layout::chunk_push(Some(&log_chunk), &layout::event_ref(&invoice.id, n));
+                let (key, line) = layout::chunk_of(seq - 1);
+                if line as u64 == layout::CHUNK - 1 {
+                    batches[5].insert(&key, std::mem::take(&mut log_chunk));
+                }
+            }
+            batches[0].insert(id.clone(), layout::encode_invoice(&invoice).map_err(io::Error::other)?);
+            if !events.is_empty() {
+                batches[6].insert(id.clone(), layout::encode_events(&events).map_err(io::Error::other)?);
+            }
             batches[1].insert(invoice.address.as_str().as_bytes(), id.clone());
             if let Some(order) = &invoice.order_id {
                 batches[2].insert(order.as_bytes(), id.clone());
@@ -266,27 +284,6 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
             if kinds.is_empty() {
                 batches[4].insert(id.clone(), &[] as &[u8]);
             }
-            let snapshot = invoice.to_api("", Some(FILL_TIP));
-            for (n, kind) in kinds.iter().enumerate() {
-                seq += 1;
-                let event = Event::new(
-                    seq,
-                    *kind,
-                    invoice.id.clone(),
-                    n as u64 + 1,
-                    snapshot.clone(),
-                    None,
-                    Utc::now(),
-                );
-                batches[5].insert(
-                    &seq.to_be_bytes(),
-                    serde_json::to_vec(&event).map_err(io::Error::other)?,
-                );
-                batches[6].insert(event.id.as_bytes(), &seq.to_be_bytes());
-                let mut key = id.clone();
-                key.extend_from_slice(&seq.to_be_bytes());
-                batches[7].insert(key, &[] as &[u8]);
-            }
             *by_status.entry(invoice.status).or_default() += 1;
             match k {
                 Kind::Watched => filled.watched.push((invoice.id.clone(), short)),
@@ -297,18 +294,17 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
         }
         // The events tree takes most of the time (sled copies a leaf on each
         // insert, and events are the largest values): written beside the rest.
-        let [b0, b1, b2, b3, b4, b5, b6, b7] = batches;
+        let [b0, b1, b2, b3, b4, b5, b6] = batches;
         let rest = [
             (&invoices, b0),
             (&by_address, b1),
             (&by_order, b2),
             (&by_time, b3),
             (&watch, b4),
-            (&event_ids, b6),
-            (&events_by_invoice, b7),
+            (&event_log, b5),
         ];
         std::thread::scope(|scope| {
-            let events_done = scope.spawn(|| events.apply_batch(b5));
+            let events_done = scope.spawn(|| events_tree.apply_batch(b6));
             for (tree, batch) in rest {
                 tree.apply_batch(batch)?;
             }
@@ -329,6 +325,11 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
             );
         }
     }
+    if !log_chunk.is_empty() {
+        event_log
+            .insert(layout::chunk_of(seq.saturating_sub(1)).0, log_chunk)
+            .map_err(io::Error::other)?;
+    }
     let mut counters = sled::Batch::default();
     counters.insert(b"invoice_count".as_slice(), &(count as u64).to_be_bytes());
     counters.insert(b"event_seq".as_slice(), &seq.to_be_bytes());
@@ -343,9 +344,8 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
         by_order,
         by_time,
         watch,
-        events,
-        event_ids,
-        events_by_invoice,
+        events_tree,
+        event_log,
         meta,
     ));
     drop(db);

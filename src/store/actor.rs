@@ -44,7 +44,7 @@ type CreateReply = oneshot::Sender<Result<Created, StoreError>>;
 /// in one of its I/O buffers, 8 MiB by default: a created invoice writes ~1 KiB).
 const MAX_CREATE_BATCH: usize = 1024;
 
-/// A creation to write: the invoice, its JSON, and the replies it answers
+/// A creation to write: the invoice, its stored form, and the replies it answers
 /// (its own request first, `created: true`, then repeats of its order in the batch).
 type Planned = (Invoice, Vec<u8>, Vec<(CreateReply, bool)>);
 
@@ -236,17 +236,17 @@ impl InvoiceStore {
                 }
             };
             let invoice = Invoice::create(InvoiceId::generate(), draft, address, Utc::now());
-            let json = match serde_json::to_vec(&invoice) {
-                Ok(json) => json,
+            let record = match super::layout::encode_invoice(&invoice) {
+                Ok(record) => record,
                 Err(e) => {
-                    let _ = reply.send(Err(StoreError::Corrupt(e.to_string())));
+                    let _ = reply.send(Err(e));
                     continue;
                 }
             };
             if let Some(order_id) = &invoice.order_id {
                 batch_orders.insert(order_id.clone(), planned.len());
             }
-            planned.push((invoice, json, vec![(reply, true)]));
+            planned.push((invoice, record, vec![(reply, true)]));
         }
         if picker.dropped > 0 {
             Trees::adjust(&self.trees.counts.pool, -(picker.dropped as isize));
@@ -313,7 +313,7 @@ impl InvoiceStore {
         }
         let outcome = trees.transaction(|(invoices, by_address, by_order, by_time, watch, pool, meta)| {
             let mut took_from_pool = 0;
-            for (invoice, json, _) in planned {
+            for (invoice, record, _) in planned {
                 let id = invoice.id.as_str().as_bytes();
                 let addr = invoice.address.as_str().as_bytes();
                 if let Some(order_id) = &invoice.order_id {
@@ -324,7 +324,7 @@ impl InvoiceStore {
                 if by_address.insert(addr, id)?.is_some() {
                     return Err(ConflictableTransactionError::Abort(Abort::AddressUsed));
                 }
-                invoices.insert(id, json.as_slice())?;
+                invoices.insert(id, record.as_slice())?;
                 by_time.insert(time_key(invoice), id)?;
                 watch.insert(id, &[])?;
                 if pool.remove(addr)?.is_some() {

@@ -1,7 +1,8 @@
 //! Invoice transitions and their events: the store applies the lifecycle to
-//! what the confirmer saw and writes the new invoice, its events (to `events`,
-//! `events_by_invoice` and, when they have somewhere to go, the `outbox`) and
-//! the watch list change in ONE transaction. A crash can never lose the
+//! what the confirmer saw and writes the new invoice, its events (with the
+//! invoice's earlier ones in `events`, referenced from the `event_log` and,
+//! when they have somewhere to go, queued in the `outbox`) and the watch list
+//! change in ONE transaction. A crash can never lose the
 //! notification of a change, nor send one for a change that was not stored.
 
 use actix::prelude::*;
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::actor::InvoiceStore;
-use super::{decode_counter, StoreError, META_EVENT_SEQ};
+use super::{decode_counter, layout, StoreError, META_EVENT_SEQ};
 use crate::event::Event;
 use crate::invoice::lifecycle::{self, EventKind, Observation, Policy};
 use crate::invoice::{Invoice, InvoiceId, Payment};
@@ -53,16 +54,9 @@ pub struct Subscribe(pub Recipient<Watch>);
 #[rtype(result = "()")]
 pub struct Watch(pub Invoice);
 
-/// The key of an event in `events` and `outbox`: its global sequence, big-endian.
+/// The key of an event in the `outbox`: its global sequence, big-endian.
 pub(super) fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
-}
-
-/// The key of an event in `events_by_invoice`: invoice id ‖ sequence.
-pub(super) fn by_invoice_key(id: &InvoiceId, seq: u64) -> Vec<u8> {
-    let mut key = id.as_str().as_bytes().to_vec();
-    key.extend_from_slice(&seq.to_be_bytes());
-    key
 }
 
 impl InvoiceStore {
@@ -92,8 +86,8 @@ impl InvoiceStore {
         }
         let invoice = transition.invoice;
         let id = invoice.id.clone();
-        let json = serde_json::to_vec(&invoice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let earlier = self.trees.events_by_invoice.scan_prefix(id.as_str().as_bytes()).count() as u64;
+        let mut all_events = self.reader.invoice_events(&id)?;
+        let earlier = all_events.len() as u64;
         let first_seq = decode_counter(self.trees.meta.get(META_EVENT_SEQ)?.as_deref())? + 1;
         let url = if self.webhook_secret_missing {
             None
@@ -118,37 +112,44 @@ impl InvoiceStore {
                 )
             })
             .collect();
-        let encoded: Vec<(u64, Vec<u8>, bool, String)> = events
-            .iter()
-            .map(|e| Ok((e.seq, serde_json::to_vec(e)?, e.url.is_some(), e.id.clone())))
-            .collect::<Result<_, serde_json::Error>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let pending: Vec<u64> = events.iter().filter(|e| e.url.is_some()).map(|e| e.seq).collect();
         let last_seq = first_seq + events.len() as u64 - 1;
+        // The single writer reads the chunks the new references go to before
+        // the transaction: nothing else changes them meanwhile.
+        let mut chunks: std::collections::BTreeMap<[u8; 8], Vec<u8>> = Default::default();
+        for (i, event) in events.iter().enumerate() {
+            let (key, _) = layout::chunk_of(event.seq - 1);
+            let chunk = match chunks.remove(&key) {
+                Some(chunk) => Some(chunk),
+                None => self.trees.event_log.get(key)?.map(|c| c.to_vec()),
+            };
+            let line = layout::event_ref(&id, earlier as usize + i);
+            chunks.insert(key, layout::chunk_push(chunk.as_deref(), &line));
+        }
+        let has_events = !events.is_empty();
+        all_events.extend(events);
+        let json = layout::encode_invoice(&invoice)?;
+        let events_value = layout::encode_events(&all_events)?;
         let t = &self.trees;
-        let trees = (
-            &t.invoices,
-            &t.watch,
-            &t.events,
-            &t.event_ids,
-            &t.events_by_invoice,
-            &t.outbox,
-            &t.meta,
-        );
+        let trees = (&t.invoices, &t.watch, &t.events, &t.event_log, &t.outbox, &t.meta);
         let queued = std::cell::Cell::new(0isize);
-        let outcome = trees.transaction(|(invoices, watch, events_tree, event_ids, by_invoice, outbox, meta)| {
+        let outcome = trees.transaction(|(invoices, watch, events_tree, event_log, outbox, meta)| {
             invoices.insert(id.as_str().as_bytes(), json.as_slice())?;
+            if has_events {
+                events_tree.insert(id.as_str().as_bytes(), events_value.as_slice())?;
+            }
             if !watched {
                 watch.remove(id.as_str().as_bytes())?;
             }
-            for (seq, bytes, deliver, event_id) in &encoded {
-                events_tree.insert(&seq_key(*seq), bytes.as_slice())?;
-                event_ids.insert(event_id.as_bytes(), &seq_key(*seq))?;
-                by_invoice.insert(by_invoice_key(&id, *seq), &[])?;
-                if *deliver && outbox.insert(&seq_key(*seq), &[])?.is_none() {
+            for (key, chunk) in &chunks {
+                event_log.insert(key, chunk.as_slice())?;
+            }
+            for seq in &pending {
+                if outbox.insert(&seq_key(*seq), &[])?.is_none() {
                     queued.set(queued.get() + 1);
                 }
             }
-            if !encoded.is_empty() {
+            if has_events {
                 meta.insert(META_EVENT_SEQ, &last_seq.to_be_bytes())?;
             }
             if invoice.status != before.status {
@@ -162,7 +163,7 @@ impl InvoiceStore {
             Err(TransactionError::Storage(e)) => return Err(e.into()),
             Err(TransactionError::Abort(())) => return Err(StoreError::Corrupt("transition aborted".into())),
         }
-        let pending = encoded.iter().filter(|e| e.2).map(|e| (id.clone(), e.0)).collect();
+        let pending = pending.into_iter().map(|seq| (id.clone(), seq)).collect();
         let kinds = transition.events;
         if invoice.status != before.status {
             log::info!("invoice {id} {} -> {}", before.status.as_str(), invoice.status.as_str());

@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::actor::InvoiceStore;
 use super::observe::seq_key;
-use super::StoreError;
+use super::{layout, StoreError};
 use crate::event::{Attempt, DeliveryState, Event};
 use crate::invoice::InvoiceId;
 
@@ -56,16 +56,24 @@ pub struct Redeliver {
 }
 
 impl InvoiceStore {
-    /// Writes `event` and puts it in or takes it out of the outbox, in one transaction.
+    /// Writes `event` among its invoice's events and puts it in or takes it
+    /// out of the outbox, in one transaction.
     fn write_event(&mut self, event: &Event) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id = event.invoice_id.as_str();
+        let mut events = self.reader.invoice_events(&event.invoice_id)?;
+        let slot = events
+            .iter_mut()
+            .find(|e| e.seq == event.seq)
+            .ok_or_else(|| StoreError::Corrupt(format!("event {} is not among its invoice's events", event.id)))?;
+        *slot = event.clone();
+        let stored = layout::encode_events(&events)?;
         let key = seq_key(event.seq);
         let pending = event.state == DeliveryState::Pending;
         let t = &self.trees;
         let delta = std::cell::Cell::new(0isize);
         (&t.events, &t.outbox)
-            .transaction(|(events, outbox)| {
-                events.insert(&key, bytes.as_slice())?;
+            .transaction(|(events_tree, outbox)| {
+                events_tree.insert(id.as_bytes(), stored.as_slice())?;
                 if pending {
                     delta.set(if outbox.insert(&key, &[])?.is_none() { 1 } else { 0 });
                 } else {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::cashaddr::Address;
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 
-use super::observe::by_invoice_key;
-use super::{decode_counter, decode_event, decode_invoice, time_key, StoreError, Trees, META_INVOICE_COUNT};
+use super::layout::{self, decode_invoice};
+use super::{decode_counter, time_key, StoreError, Trees, META_EVENT_SEQ, META_INVOICE_COUNT};
 use crate::event::{DeliveryState, Event};
 
 /// Cheap to clone, `Send + Sync`: hand one to every HTTP worker.
@@ -160,24 +160,46 @@ impl StoreReader {
         parse_keys(&self.trees.watch, |s| InvoiceId::parse(s).ok(), "watched id")
     }
 
+    /// The events of an invoice, in their order (none for an unknown invoice).
+    pub fn invoice_events(&self, id: &InvoiceId) -> Result<Vec<Event>, StoreError> {
+        match self.trees.events.get(id.as_str())? {
+            Some(events) => layout::decode_events(&events),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Where event `seq` lives: its invoice and its index among the invoice's events.
+    fn event_ref(&self, seq: u64) -> Result<Option<(InvoiceId, usize)>, StoreError> {
+        let Some(n) = seq.checked_sub(1) else { return Ok(None) };
+        let (key, line) = layout::chunk_of(n);
+        match self.trees.event_log.get(key)? {
+            Some(chunk) => layout::chunk_line(&chunk, line)
+                .map(layout::parse_event_ref)
+                .transpose(),
+            None => Ok(None),
+        }
+    }
+
     /// The event with global sequence `seq`.
     pub fn event_by_seq(&self, seq: u64) -> Result<Option<Event>, StoreError> {
-        self.trees
-            .events
-            .get(seq.to_be_bytes())?
-            .map(|v| decode_event(&v))
-            .transpose()
+        let Some((invoice, index)) = self.event_ref(seq)? else {
+            return Ok(None);
+        };
+        let event = self.invoice_events(&invoice)?.into_iter().nth(index);
+        match event {
+            Some(e) if e.seq == seq => Ok(Some(e)),
+            _ => Err(StoreError::Corrupt(format!(
+                "event {seq} is not where the event log points"
+            ))),
+        }
     }
 
     /// The event with id `evt_…`.
     pub fn event(&self, id: &str) -> Result<Option<Event>, StoreError> {
-        match self.trees.event_ids.get(id.as_bytes())? {
-            Some(seq) => {
-                let seq = decode_counter(Some(&seq))?;
-                self.event_by_seq(seq)
-            }
-            None => Ok(None),
-        }
+        let Some(invoice) = crate::event::invoice_of_event_id(id) else {
+            return Ok(None);
+        };
+        Ok(self.invoice_events(&invoice)?.into_iter().find(|e| e.id == id))
     }
 
     /// Events in the order they were made, at most `limit`, after `cursor`,
@@ -190,50 +212,78 @@ impl StoreReader {
         cursor: Option<&str>,
     ) -> Result<(Vec<Event>, Option<String>), StoreError> {
         let after = match cursor {
-            Some(c) => Some(c.parse::<u64>().map_err(|_| StoreError::InvalidCursor)?),
-            None => None,
+            Some(c) => c.parse::<u64>().map_err(|_| StoreError::InvalidCursor)?,
+            None => 0,
         };
-        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match invoice {
+        let keep = |e: &Event| e.seq > after && state.is_none_or(|s| e.state == s);
+        let mut page = Vec::new();
+        let mut more = false;
+        match invoice {
             Some(id) => {
-                let start = by_invoice_key(id, after.map_or(0, |a| a.saturating_add(1)));
-                let prefix = id.as_str().as_bytes().to_vec();
-                Box::new(
-                    self.trees
-                        .events_by_invoice
-                        .range(start..)
-                        .keys()
-                        .take_while(move |k| k.as_ref().map_or(true, |k| k.starts_with(&prefix)))
-                        .map(move |k| {
-                            let k = k?;
-                            decode_counter(k.get(k.len().saturating_sub(8)..))
-                        }),
-                )
+                for event in self.invoice_events(id)?.into_iter().filter(keep) {
+                    if page.len() == limit {
+                        more = true;
+                        break;
+                    }
+                    page.push(event);
+                }
             }
             None => {
-                let start = after.map_or(0, |a| a.saturating_add(1)).to_be_bytes();
-                Box::new(
-                    self.trees
-                        .events
-                        .range(start..)
-                        .keys()
-                        .map(|k| decode_counter(Some(&k?))),
-                )
+                let last = decode_counter(self.trees.meta.get(META_EVENT_SEQ)?.as_deref())?;
+                // The events of one invoice are read once for a run of references to it.
+                let mut current: Option<(InvoiceId, Vec<Event>)> = None;
+                let start = after.saturating_add(1);
+                let first_chunk = layout::chunk_of(start.saturating_sub(1)).0;
+                'chunks: for chunk in self.trees.event_log.range(first_chunk..).values() {
+                    let chunk = chunk?;
+                    let text = std::str::from_utf8(&chunk)
+                        .map_err(|_| StoreError::Corrupt("unreadable event log chunk".into()))?;
+                    for line in text.split_terminator('\n') {
+                        let (id, index) = layout::parse_event_ref(line)?;
+                        if current.as_ref().is_none_or(|(c, _)| *c != id) {
+                            let events = self.invoice_events(&id)?;
+                            current = Some((id, events));
+                        }
+                        let Some(event) = current.as_ref().and_then(|(_, events)| events.get(index)) else {
+                            return Err(StoreError::Corrupt(format!(
+                                "the event log points at a missing event {line}"
+                            )));
+                        };
+                        if event.seq > last {
+                            break 'chunks;
+                        }
+                        if !keep(event) {
+                            continue;
+                        }
+                        if page.len() == limit {
+                            more = true;
+                            break 'chunks;
+                        }
+                        page.push(event.clone());
+                    }
+                }
             }
-        };
-        let mut page = Vec::new();
-        for seq in seqs {
-            let seq = seq?;
-            let Some(event) = self.event_by_seq(seq)? else { continue };
-            if state.is_some_and(|s| event.state != s) {
-                continue;
-            }
-            if page.len() == limit {
-                let next = page.last().map(|e: &Event| e.seq.to_string());
-                return Ok((page, next));
-            }
-            page.push(event);
         }
-        Ok((page, None))
+        let next = more.then(|| page.last().map(|e: &Event| e.seq.to_string())).flatten();
+        Ok((page, next))
+    }
+
+    /// How many events are in each delivery state (every invoice's events are read).
+    pub fn event_state_counts(&self) -> Result<Vec<(DeliveryState, u64)>, StoreError> {
+        let mut counts = [
+            (DeliveryState::Pending, 0u64),
+            (DeliveryState::Delivered, 0),
+            (DeliveryState::Failed, 0),
+            (DeliveryState::NoEndpoint, 0),
+        ];
+        for events in self.trees.events.iter().values() {
+            for state in layout::decode_event_states(&events?)? {
+                if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
+                    slot.1 += 1;
+                }
+            }
+        }
+        Ok(counts.to_vec())
     }
 
     /// Sequences of the events waiting for delivery, oldest first.

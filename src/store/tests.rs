@@ -269,23 +269,27 @@ async fn listing_is_newest_first_with_a_cursor_and_filters() {
     }
 }
 
+/// Opens the store at `path` again once the actor that had it let go of
+/// sled's lock (it drops its handles on its own thread).
+async fn reopen(path: &std::path::Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Store::open(path) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                actix_rt::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 #[actix_rt::test]
 async fn invoices_survive_a_restart() {
     let (dir, store, reader) = started(2).await;
     let inv = store.send(create(Some("A-1"), 5)).await.unwrap().unwrap().invoice;
     drop((store, reader));
-    actix_rt::time::sleep(std::time::Duration::from_millis(50)).await; // let the actor drop its handles
 
-    // sled keeps the lock until every handle is gone; retry briefly.
-    let mut reopened = Store::open(dir.path());
-    for _ in 0..50 {
-        if !matches!(reopened, Err(StoreError::Locked(_))) {
-            break;
-        }
-        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
-        reopened = Store::open(dir.path());
-    }
-    let reader = reopened.unwrap().reader();
+    let reader = reopen(dir.path()).await.reader();
     assert_eq!(reader.invoice(&inv.id).unwrap(), Some(inv));
     assert_eq!((reader.pool_len(), reader.ledger_len()), (1, 1));
 }
@@ -337,20 +341,21 @@ fn open_refuses_another_schema_version_and_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     {
         let db = sled::open(dir.path()).unwrap();
-        db.open_tree("meta").unwrap().insert(META_SCHEMA_VERSION, "2").unwrap();
+        // Version 1: the layout before invoice records carried their events.
+        db.open_tree("meta").unwrap().insert(META_SCHEMA_VERSION, "1").unwrap();
         db.flush().unwrap();
     }
     let err = Store::open(dir.path()).err().unwrap();
     assert_eq!(
         err,
         StoreError::SchemaMismatch {
-            found: 2,
+            found: 1,
             expected: SCHEMA_VERSION
         }
     );
     let message = err.to_string();
     assert!(
-        message.contains("version 2") && message.contains("move the store directory aside"),
+        message.contains("version 1") && message.contains("move the store directory aside"),
         "{message}"
     );
 }
@@ -416,4 +421,130 @@ async fn concurrent_duplicates_of_an_order_in_one_batch_get_one_invoice() {
         reader.invoice_by_order("O-dup").unwrap().unwrap().id,
         results[0].invoice.id
     );
+}
+
+/// Pays `inv` in full, mined at the tip: payment received, paid, confirmed.
+fn paid_and_mined(inv: &crate::invoice::Invoice, n: u32) -> ApplyObservation {
+    ApplyObservation {
+        invoice_id: inv.id.clone(),
+        payments: Some(vec![crate::invoice::Payment {
+            txid: format!("{n:064x}"),
+            amount_sats: inv.amount_sats,
+            height: 100,
+        }]),
+        tip: 100,
+        now: chrono::Utc::now(),
+        policy: crate::invoice::lifecycle::Policy {
+            tolerance_percent: 0,
+            monitoring_secs: 0,
+        },
+    }
+}
+
+#[actix_rt::test]
+async fn events_live_with_their_invoice_and_read_back_in_order_by_id_by_sequence_and_in_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = Store::open(dir.path()).unwrap().with_event_settings(
+        "http://shop",
+        Some("http://127.0.0.1:9/hook".into()),
+        false,
+    );
+    let (store, reader) = start(opened);
+    store
+        .send(AddToPool {
+            addresses: (0..30).map(address).collect(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    // 30 invoices × 3 events: the event log spans two chunks of 64.
+    let mut invoices = Vec::new();
+    for n in 0..30 {
+        let inv = store
+            .send(create(None, 10_000 + u64::from(n)))
+            .await
+            .unwrap()
+            .unwrap()
+            .invoice;
+        let applied = store.send(paid_and_mined(&inv, n)).await.unwrap().unwrap();
+        assert_eq!(applied.events.len(), 3, "invoice {n}");
+        invoices.push(applied.invoice);
+    }
+
+    let (all, next) = reader.events(None, None, 500, None).unwrap();
+    assert_eq!(next, None);
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=90).collect::<Vec<_>>()
+    );
+    assert_eq!(reader.outbox().unwrap(), (1..=90).collect::<Vec<_>>());
+    for (n, inv) in invoices.iter().enumerate() {
+        let (mine, _) = reader.events(Some(&inv.id), None, 500, None).unwrap();
+        assert_eq!(mine, all[3 * n..3 * n + 3].to_vec(), "invoice {n}");
+        assert_eq!(mine.iter().map(|e| e.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
+        for e in &mine {
+            assert_eq!(reader.event(&e.id).unwrap().as_ref(), Some(e));
+            assert_eq!(reader.event_by_seq(e.seq).unwrap().as_ref(), Some(e));
+        }
+        // The invoice reads back as the transition left it, events aside.
+        assert_eq!(reader.invoice(&inv.id).unwrap().as_ref(), Some(inv));
+    }
+    assert_eq!(reader.event_by_seq(91).unwrap(), None);
+    assert_eq!(reader.event_by_seq(0).unwrap(), None);
+    assert_eq!(reader.event("evt_00000000000000000000000000000000").unwrap(), None);
+
+    // Pages of 7 walk the whole log once, across the chunk boundary.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (page, next) = reader.events(None, None, 7, cursor.as_deref()).unwrap();
+        paged.extend(page);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+
+    // A delivery is recorded in the invoice's record and leaves the outbox.
+    let first = &all[64];
+    let delivered = store
+        .send(RecordAttempt {
+            seq: first.seq,
+            attempt: crate::event::Attempt {
+                at: chrono::Utc::now(),
+                status: Some(200),
+                error: None,
+            },
+            outcome: Outcome::Delivered,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivered.state, crate::event::DeliveryState::Delivered);
+    assert_eq!(reader.event(&first.id).unwrap(), Some(delivered.clone()));
+    assert_eq!((reader.outbox_len(), reader.outbox().unwrap().len()), (89, 89));
+    let (only, _) = reader
+        .events(None, Some(crate::event::DeliveryState::Delivered), 500, None)
+        .unwrap();
+    assert_eq!(only, vec![delivered]);
+    let counts = reader.event_state_counts().unwrap();
+    assert!(
+        counts.contains(&(crate::event::DeliveryState::Delivered, 1)),
+        "{counts:?}"
+    );
+    assert!(
+        counts.contains(&(crate::event::DeliveryState::Pending, 89)),
+        "{counts:?}"
+    );
+    let owner = invoices.iter().find(|i| i.id == first.invoice_id).unwrap();
+    assert_eq!(reader.invoice(&owner.id).unwrap().as_ref(), Some(owner));
+
+    // All of it survives a restart.
+    store.send(Flush).await.unwrap().unwrap();
+    drop((store, reader));
+    let reopened = reopen(dir.path()).await;
+    let (again, _) = reopened.reader().events(None, None, 500, None).unwrap();
+    assert_eq!(again.len(), 90);
+    assert_eq!(again[64].state, crate::event::DeliveryState::Delivered);
 }
