@@ -7,7 +7,7 @@
 //! | `invoices` | invoice id → invoice JSON |
 //! | `by_address` | address → invoice id: the ledger that no address is ever handed out twice |
 //! | `by_order` | order id → invoice id (idempotent creation) |
-//! | `by_time` | created_at millis (u64 big-endian) ‖ invoice id → invoice id (newest-first listing) |
+//! | `by_time` | every invoice in the order created (newest-first listing): chunks of 64 invoice ids ([`layout`]) |
 //! | `watch` | invoice id → () for invoices the confirmer still watches |
 //! | `pool` | address → () made in advance, not yet handed out |
 //! | `events` | invoice id → JSON array of the invoice's events with their delivery records, in order |
@@ -129,7 +129,7 @@ struct Trees {
     by_address: sled::Tree,
     /// Order id → invoice id.
     by_order: sled::Tree,
-    /// Created-at millis ‖ invoice id → invoice id.
+    /// Chunks of invoice ids in the order created.
     by_time: sled::Tree,
     /// Invoice id → () while watched.
     watch: sled::Tree,
@@ -335,15 +335,6 @@ pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 fn sled_config(path: &Path) -> sled::Config {
     sled::Config::new().path(path).cache_capacity(CACHE_BYTES)
-}
-
-/// The `by_time` key: created-at millis, big-endian so that bytes sort as times, then the id.
-fn time_key(invoice: &crate::invoice::Invoice) -> Vec<u8> {
-    let millis = u64::try_from(invoice.created_at.timestamp_millis()).unwrap_or(0);
-    let mut key = Vec::with_capacity(8 + invoice.id.as_str().len());
-    key.extend_from_slice(&millis.to_be_bytes());
-    key.extend_from_slice(invoice.id.as_str().as_bytes());
-    key
 }
 
 /// Reads a `meta` counter (absent = 0).

@@ -187,8 +187,8 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
         tree("by_time")?,
     );
     let (watch, events_tree, event_log, meta) = (tree("watch")?, tree("events")?, tree("event_log")?, tree("meta")?);
-    // The event log's chunk being filled: written once full (and at the end).
-    let mut log_chunk: Vec<u8> = Vec::new();
+    // The chunked logs (creation order, event order), each chunk written once full.
+    let (mut created_log, mut event_log_writer) = (LogWriter::default(), LogWriter::default());
     let mut filled = Filled {
         ids: Vec::with_capacity(count),
         watched: Vec::new(),
@@ -263,11 +263,7 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
                     None,
                     Utc::now(),
                 ));
-                log_chunk = layout::chunk_push(Some(&log_chunk), &layout::event_ref(&invoice.id, n));
-                let (key, line) = layout::chunk_of(seq - 1);
-                if line as u64 == layout::CHUNK - 1 {
-                    batches[5].insert(&key, std::mem::take(&mut log_chunk));
-                }
+                event_log_writer.push(seq - 1, &layout::event_ref(&invoice.id, n), &mut batches[5]);
             }
             batches[0].insert(id.clone(), layout::encode_invoice(&invoice).map_err(io::Error::other)?);
             if !events.is_empty() {
@@ -277,10 +273,7 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
             if let Some(order) = &invoice.order_id {
                 batches[2].insert(order.as_bytes(), id.clone());
             }
-            let millis = u64::try_from(invoice.created_at.timestamp_millis()).unwrap_or(0);
-            let mut time_key = millis.to_be_bytes().to_vec();
-            time_key.extend_from_slice(&id);
-            batches[3].insert(time_key, id.clone());
+            created_log.push(i as u64, invoice.id.as_str(), &mut batches[3]);
             if kinds.is_empty() {
                 batches[4].insert(id.clone(), &[] as &[u8]);
             }
@@ -325,11 +318,8 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
             );
         }
     }
-    if !log_chunk.is_empty() {
-        event_log
-            .insert(layout::chunk_of(seq.saturating_sub(1)).0, log_chunk)
-            .map_err(io::Error::other)?;
-    }
+    created_log.finish(&by_time)?;
+    event_log_writer.finish(&event_log)?;
     let mut counters = sled::Batch::default();
     counters.insert(b"invoice_count".as_slice(), &(count as u64).to_be_bytes());
     counters.insert(b"event_seq".as_slice(), &seq.to_be_bytes());
@@ -352,6 +342,36 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
     check(path, &filled, &by_status)?;
     filled.took = started.elapsed();
     Ok(filled)
+}
+
+/// Appends to a chunked log in bulk: the chunk being filled stays here and
+/// goes to the batch once full ([`LogWriter::finish`] writes the last one).
+#[derive(Default)]
+struct LogWriter {
+    /// The chunk being filled and its key.
+    open: Option<([u8; 8], Vec<u8>)>,
+}
+
+impl LogWriter {
+    /// Entry `n` (the one after the last pushed).
+    fn push(&mut self, n: u64, line: &str, batch: &mut sled::Batch) {
+        let (key, at) = crate::store::layout::chunk_of(n);
+        let before = self.open.take().map(|(_, chunk)| chunk);
+        let chunk = crate::store::layout::chunk_push(before.as_deref(), line);
+        if at as u64 == crate::store::layout::CHUNK - 1 {
+            batch.insert(&key, chunk);
+        } else {
+            self.open = Some((key, chunk));
+        }
+    }
+
+    /// Writes the chunk still being filled.
+    fn finish(self, tree: &sled::Tree) -> io::Result<()> {
+        if let Some((key, chunk)) = self.open {
+            tree.insert(key, chunk).map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads a bulk-written store back through the store's own reader.

@@ -100,6 +100,9 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = self.child.id().to_string();
         let asked = Command::new("kill")
             .args(["-TERM", &pid])
@@ -215,34 +218,48 @@ fn config_toml(port: u16, store: &Path, sim_url: &str) -> String {
     )
 }
 
-/// Spawns `bchpay serve` and waits for `/readyz` to answer 200: the engine and the time it took.
+/// How long the bench waits for sled, in this process, to let go of the
+/// store's lock after the fill (its threads drop their handles on their own).
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Spawns `bchpay serve` and waits for `/readyz` to answer 200: the engine and
+/// the time it took. A child that found the store still locked by the fill is
+/// started again; the time counts from the start that got the store.
 fn start_engine(dir: &Path, config: &Path, addr: SocketAddr) -> io::Result<(Engine, Duration)> {
     let log_path = dir.join("serve.log");
-    let log = File::create(&log_path)?;
-    let started = Instant::now();
-    let child = Command::new(std::env::current_exe()?)
-        .arg("serve")
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()?;
-    let mut engine = Engine { child };
+    let first = Instant::now();
     loop {
-        if let Ok((200, _)) = http_once(addr, "GET", "/readyz", &[], b"", Duration::from_secs(1)) {
-            return Ok((engine, started.elapsed()));
+        let log = File::create(&log_path)?;
+        let started = Instant::now();
+        let child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let mut engine = Engine { child };
+        let exited = loop {
+            if let Ok((200, _)) = http_once(addr, "GET", "/readyz", &[], b"", Duration::from_secs(1)) {
+                return Ok((engine, started.elapsed()));
+            }
+            let exited = engine.child.try_wait()?;
+            if exited.is_some() || started.elapsed() > READY_TIMEOUT {
+                break exited;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if exited.is_some() && log.contains("in use by another process") && first.elapsed() < LOCK_TIMEOUT {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
         }
-        let exited = engine.child.try_wait()?;
-        if exited.is_some() || started.elapsed() > READY_TIMEOUT {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            return Err(io::Error::other(format!(
-                "bchpay serve was not ready ({}): {log}",
-                exited.map_or("timed out".into(), |s| s.to_string())
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(2));
+        return Err(io::Error::other(format!(
+            "bchpay serve was not ready ({}): {log}",
+            exited.map_or("timed out".into(), |s| s.to_string())
+        )));
     }
 }
 

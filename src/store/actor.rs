@@ -32,7 +32,7 @@ use crate::cashaddr::Address;
 use crate::invoice::{Invoice, InvoiceId, NewInvoice};
 
 use super::observe::Watch;
-use super::{time_key, Store, StoreError, StoreReader, Trees, META_INVOICE_COUNT};
+use super::{Store, StoreError, StoreReader, Trees, META_INVOICE_COUNT};
 
 /// Replies to a flush: `Ok` once the writes before it are on disk.
 type FlushReply = oneshot::Sender<Result<(), StoreError>>;
@@ -311,6 +311,12 @@ impl InvoiceStore {
                 None => by_status.push((invoice.status, 1)),
             }
         }
+        // The creation log: entry n is the (n + 1)-th invoice created.
+        let created_before = self.reader.invoice_count()?;
+        let ids = planned.iter().map(|(invoice, _, _)| invoice.id.as_str().to_owned());
+        let log_chunks = super::layout::append_lines(created_before, ids, |key| {
+            Ok::<_, StoreError>(t.by_time.get(key)?.map(|c| c.to_vec()))
+        })?;
         let outcome = trees.transaction(|(invoices, by_address, by_order, by_time, watch, pool, meta)| {
             let mut took_from_pool = 0;
             for (invoice, record, _) in planned {
@@ -325,11 +331,13 @@ impl InvoiceStore {
                     return Err(ConflictableTransactionError::Abort(Abort::AddressUsed));
                 }
                 invoices.insert(id, record.as_slice())?;
-                by_time.insert(time_key(invoice), id)?;
                 watch.insert(id, &[])?;
                 if pool.remove(addr)?.is_some() {
                     took_from_pool += 1;
                 }
+            }
+            for (key, chunk) in &log_chunks {
+                by_time.insert(key, chunk.as_slice())?;
             }
             super::bump(meta, META_INVOICE_COUNT, planned.len() as i64)
                 .map_err(|_| ConflictableTransactionError::Abort(Abort::BadCounter))?;

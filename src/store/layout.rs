@@ -20,6 +20,8 @@
 //! - **Event reference** (a line of `event_log`): the invoice id, a space, the
 //!   event's index among the invoice's events (its `sequence` − 1).
 
+use std::collections::BTreeMap;
+
 use super::StoreError;
 use crate::event::{DeliveryState, Event};
 use crate::invoice::{Invoice, InvoiceId};
@@ -75,6 +77,27 @@ pub fn chunk_push(chunk: Option<&[u8]>, line: &str) -> Vec<u8> {
     out.extend_from_slice(line.as_bytes());
     out.push(b'\n');
     out
+}
+
+/// The chunks of a chunked log after `lines` are appended as entries
+/// `first`, `first + 1`, …: each chunk touched, whole, to be written back.
+/// `read` gives a chunk's value before (the single writer reads it before its
+/// transaction: nothing else changes a chunk meanwhile).
+pub fn append_lines<E>(
+    first: u64,
+    lines: impl IntoIterator<Item = String>,
+    mut read: impl FnMut(&[u8; 8]) -> Result<Option<Vec<u8>>, E>,
+) -> Result<BTreeMap<[u8; 8], Vec<u8>>, E> {
+    let mut chunks: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
+    for (n, line) in (first..).zip(lines) {
+        let (key, _) = chunk_of(n);
+        let before = match chunks.remove(&key) {
+            Some(chunk) => Some(chunk),
+            None => read(&key)?,
+        };
+        chunks.insert(key, chunk_push(before.as_deref(), &line));
+    }
+    Ok(chunks)
 }
 
 /// The `event_log` line of the event at `index` among an invoice's events.
@@ -175,6 +198,23 @@ mod tests {
             assert_eq!(chunk_line(&chunks[&key], line), Some(n.to_string().as_str()));
         }
         assert_eq!(chunk_line(&chunks[&chunk_of(199).0], 8), None);
+    }
+
+    #[test]
+    fn appended_lines_fill_the_last_chunk_then_start_the_next() {
+        let mut log: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
+        let mut next = 0u64;
+        for batch in [1usize, 62, 3, 64, 70] {
+            let lines: Vec<String> = (next..next + batch as u64).map(|n| format!("line {n}")).collect();
+            let touched = append_lines(next, lines, |k| Ok::<_, ()>(log.get(k).cloned())).unwrap_or_default();
+            log.extend(touched);
+            next += batch as u64;
+        }
+        assert_eq!(log.len() as u64, next.div_ceil(CHUNK));
+        for n in 0..next {
+            let (key, line) = chunk_of(n);
+            assert_eq!(chunk_line(&log[&key], line), Some(format!("line {n}").as_str()));
+        }
     }
 
     #[test]

@@ -114,18 +114,10 @@ impl InvoiceStore {
             .collect();
         let pending: Vec<u64> = events.iter().filter(|e| e.url.is_some()).map(|e| e.seq).collect();
         let last_seq = first_seq + events.len() as u64 - 1;
-        // The single writer reads the chunks the new references go to before
-        // the transaction: nothing else changes them meanwhile.
-        let mut chunks: std::collections::BTreeMap<[u8; 8], Vec<u8>> = Default::default();
-        for (i, event) in events.iter().enumerate() {
-            let (key, _) = layout::chunk_of(event.seq - 1);
-            let chunk = match chunks.remove(&key) {
-                Some(chunk) => Some(chunk),
-                None => self.trees.event_log.get(key)?.map(|c| c.to_vec()),
-            };
-            let line = layout::event_ref(&id, earlier as usize + i);
-            chunks.insert(key, layout::chunk_push(chunk.as_deref(), &line));
-        }
+        let refs = (0..events.len()).map(|i| layout::event_ref(&id, earlier as usize + i));
+        let chunks = layout::append_lines(first_seq - 1, refs, |key| {
+            Ok::<_, StoreError>(self.trees.event_log.get(key)?.map(|c| c.to_vec()))
+        })?;
         let has_events = !events.is_empty();
         all_events.extend(events);
         let json = layout::encode_invoice(&invoice)?;

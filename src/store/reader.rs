@@ -10,7 +10,7 @@ use crate::cashaddr::Address;
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 
 use super::layout::{self, decode_invoice};
-use super::{decode_counter, time_key, StoreError, Trees, META_EVENT_SEQ, META_INVOICE_COUNT};
+use super::{decode_counter, StoreError, Trees, META_EVENT_SEQ, META_INVOICE_COUNT};
 use crate::event::{DeliveryState, Event};
 
 /// Cheap to clone, `Send + Sync`: hand one to every HTTP worker.
@@ -74,38 +74,55 @@ impl StoreReader {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<(Vec<Invoice>, Option<String>), StoreError> {
-        let before = cursor.map(decode_cursor).transpose()?;
+        // A cursor is the position (in the creation log) of the last invoice
+        // shown, in the form handed out: an older invoice exists, so it is > 0.
+        let before = match cursor {
+            Some(c) => match c.parse::<u64>() {
+                Ok(p) if p > 0 && p.to_string() == c => Some(p),
+                _ => return Err(StoreError::InvalidCursor),
+            },
+            None => None,
+        };
         let keep = |inv: &Invoice| status.is_none_or(|s| inv.status == s);
         if limit == 0 {
             return Ok((Vec::new(), None));
         }
         if let Some(order_id) = order_id {
-            // An order has at most one invoice: no scan needed.
-            let found = self
-                .invoice_by_order(order_id)?
-                .filter(|inv| keep(inv) && before.as_deref().is_none_or(|b| time_key(inv).as_slice() < b));
+            // An order has at most one invoice: no scan needed, and no next page.
+            let found = self.invoice_by_order(order_id)?.filter(keep);
             return Ok((found.into_iter().collect(), None));
         }
-        let range = match &before {
-            Some(b) => self.trees.by_time.range(..b.as_slice()),
-            None => self.trees.by_time.iter(),
+        let count = self.invoice_count()?;
+        let Some(newest) = before.unwrap_or(count).min(count).checked_sub(1) else {
+            return Ok((Vec::new(), None));
         };
         let mut page = Vec::new();
-        let mut last_key = None;
-        for entry in range.rev() {
-            let (key, id) = entry?;
-            let inv = self
-                .invoice_by_id_bytes(&id)?
-                .ok_or_else(|| StoreError::Corrupt("by_time points at nothing".into()))?;
-            if !keep(&inv) {
-                continue;
+        let mut last_shown = None;
+        let (newest_chunk, _) = layout::chunk_of(newest);
+        for entry in self.trees.by_time.range(..=newest_chunk).rev() {
+            let (key, chunk) = entry?;
+            let first = decode_counter(Some(&key))? * layout::CHUNK;
+            let text =
+                std::str::from_utf8(&chunk).map_err(|_| StoreError::Corrupt("unreadable by_time chunk".into()))?;
+            let lines: Vec<&str> = text.split_terminator('\n').collect();
+            for (offset, id) in lines.iter().enumerate().rev() {
+                let position = first + offset as u64;
+                if position > newest {
+                    continue;
+                }
+                let inv = self
+                    .invoice_by_id_bytes(id.as_bytes())?
+                    .ok_or_else(|| StoreError::Corrupt("by_time points at nothing".into()))?;
+                if !keep(&inv) {
+                    continue;
+                }
+                if page.len() == limit {
+                    // One more matches: there is a next page, starting after the last one shown.
+                    return Ok((page, last_shown.map(|p: u64| p.to_string())));
+                }
+                page.push(inv);
+                last_shown = Some(position);
             }
-            if page.len() == limit {
-                // One more matches: there is a next page, starting after the last one shown.
-                return Ok((page, last_key.map(|k: sled::IVec| hex::encode(k))));
-            }
-            page.push(inv);
-            last_key = Some(key);
         }
         Ok((page, None))
     }
@@ -232,13 +249,20 @@ impl StoreReader {
                 let last = decode_counter(self.trees.meta.get(META_EVENT_SEQ)?.as_deref())?;
                 // The events of one invoice are read once for a run of references to it.
                 let mut current: Option<(InvoiceId, Vec<Event>)> = None;
-                let start = after.saturating_add(1);
-                let first_chunk = layout::chunk_of(start.saturating_sub(1)).0;
-                'chunks: for chunk in self.trees.event_log.range(first_chunk..).values() {
-                    let chunk = chunk?;
+                let (first_chunk, _) = layout::chunk_of(after);
+                'chunks: for entry in self.trees.event_log.range(first_chunk..) {
+                    let (key, chunk) = entry?;
+                    let chunk_no = decode_counter(Some(&key))?;
                     let text = std::str::from_utf8(&chunk)
                         .map_err(|_| StoreError::Corrupt("unreadable event log chunk".into()))?;
-                    for line in text.split_terminator('\n') {
+                    for (line_no, line) in text.split_terminator('\n').enumerate() {
+                        let seq = chunk_no * layout::CHUNK + line_no as u64 + 1;
+                        if seq <= after {
+                            continue;
+                        }
+                        if seq > last {
+                            break 'chunks;
+                        }
                         let (id, index) = layout::parse_event_ref(line)?;
                         if current.as_ref().is_none_or(|(c, _)| *c != id) {
                             let events = self.invoice_events(&id)?;
@@ -249,9 +273,6 @@ impl StoreReader {
                                 "the event log points at a missing event {line}"
                             )));
                         };
-                        if event.seq > last {
-                            break 'chunks;
-                        }
                         if !keep(event) {
                             continue;
                         }
@@ -338,18 +359,4 @@ fn parse_keys<T>(tree: &sled::Tree, parse: impl Fn(&str) -> Option<T>, what: &st
                 .ok_or_else(|| StoreError::Corrupt(format!("unreadable {what} {k:?}")))
         })
         .collect()
-}
-
-/// A cursor back into a `by_time` key; only hex of a well-formed key is accepted.
-fn decode_cursor(cursor: &str) -> Result<Vec<u8>, StoreError> {
-    let key = hex::decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
-    let id_ok = key
-        .get(8..)
-        .and_then(|id| std::str::from_utf8(id).ok())
-        .is_some_and(|id| InvoiceId::parse(id).is_ok());
-    if id_ok {
-        Ok(key)
-    } else {
-        Err(StoreError::InvalidCursor)
-    }
 }
