@@ -295,6 +295,52 @@ async fn a_full_payment_is_paid_then_confirmed_with_one_event_per_transition() {
 }
 
 #[actix_rt::test]
+async fn a_payment_shows_within_a_tick_while_the_server_view_is_slow() {
+    // The real daemon's getaddresshistory takes about a second and holds the
+    // daemon meanwhile; here it takes longer, so that one look more shows.
+    const SLOW: Duration = Duration::from_secs(2);
+    let app = app_with(|_| {}).await;
+    let inv = app.create_ok(&json!({"amount_sats": 30_000})).await;
+    let (id, address) = id_and_address(&inv);
+    wait_full_tick(&app).await;
+    app.sim.set_method_delay("getaddresshistory", SLOW);
+
+    // Pay just as a server look (the sweep's) begins: the daemon is busy for SLOW.
+    let looks = app.sim.requests_for("getaddresshistory");
+    wait_for(
+        "a server look to begin",
+        Duration::from_millis(POLL_MS * bchpay::confirmer::SWEEP_EVERY) + SLOW + MARGIN,
+        || async { (app.sim.requests_for("getaddresshistory") > looks).then_some(()) },
+    )
+    .await;
+    let txid = app.sim.pay(&address, 30_000).unwrap();
+    // The look in progress, then one tick; reading this address's server view
+    // first would cost one look more.
+    let paid = wait_invoice(&app, &id, "paid", SLOW + bar(), is("paid", Value::Null, 30_000)).await;
+    assert_eq!(
+        paid["payments"],
+        json!([{"txid": txid, "amount_sats": 30_000, "height": 0, "confirmations": 0}]),
+        "{paid}"
+    );
+
+    // The server's view then settles the heights: mined, it confirms.
+    let tip = app.sim.mine(1);
+    let confirmed = wait_invoice(
+        &app,
+        &id,
+        "confirmed",
+        SLOW * 3 + bar(),
+        is("confirmed", Value::Null, 30_000),
+    )
+    .await;
+    assert_eq!(confirmed["payments"][0]["height"], tip, "{confirmed}");
+    assert_eq!(
+        events(&app, &id).await,
+        numbered(&["invoice.payment_received", "invoice.paid", "invoice.confirmed"])
+    );
+}
+
+#[actix_rt::test]
 async fn with_zero_confirmations_required_a_payment_is_confirmed_on_first_sight() {
     let app = app_with(|_| {}).await;
     let (id, address) = id_and_address(

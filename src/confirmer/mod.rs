@@ -7,10 +7,13 @@
 //! 2. diffs that history with the last one: transactions that appeared,
 //!    vanished or moved name the few watched addresses that changed (a
 //!    transaction the wallet lists without addresses is read once);
-//! 3. asks the server's view (`getaddresshistory`) only for those, for paid
+//! 3. hands the store at once, as unconfirmed, the payments of transactions
+//!    new in that history that their invoices have not stored: a payment
+//!    shows within a tick even where the server's view costs a second;
+//! 4. asks the server's view (`getaddresshistory`) only for the changed addresses, for paid
 //!    invoices when the tip moved (confirmations), and for one address every
 //!    few ticks in a slow round-robin sweep (the safety net);
-//! 4. takes each payment's amount from the transaction itself
+//! 5. takes each payment's amount from the transaction itself
 //!    (`gettransaction` + `deserialize`, cached forever), never from balances,
 //!    and hands the result to the store, which applies the lifecycle.
 //!
@@ -33,7 +36,7 @@ use actix::prelude::*;
 use chrono::Utc;
 
 pub use state::State;
-pub use tick::TickReport;
+pub use tick::{TickReport, SWEEP_EVERY};
 
 use crate::cashaddr::Address;
 use crate::electron_cash::WalletLink;

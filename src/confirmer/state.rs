@@ -58,6 +58,9 @@ pub struct State {
     pub pending: HashSet<Address>,
     /// Transactions to read before their addresses are known (kept across a failed tick).
     pub pending_txs: HashSet<String>,
+    /// Transactions new in the wallet's history, whose payments are applied
+    /// before the server's view is read (see [`State::unstored_payments`]).
+    pub appeared: HashSet<String>,
     /// Addresses to subscribe with `notify` (when pushes are wired).
     pub to_subscribe: HashSet<Address>,
     /// The link epoch the subscriptions were made in (a daemon restart forgets them).
@@ -154,8 +157,14 @@ impl State {
                 height: tx.height,
                 outputs: tx.output_addresses,
             };
-            if previous.get(&tx.txid) != Some(&seen) {
-                self.mark(&tx.txid, seen.outputs.as_deref(), &mut changed, &mut unknown);
+            match previous.get(&tx.txid) {
+                Some(old) if *old == seen => {}
+                old => {
+                    if old.is_none() {
+                        self.appeared.insert(tx.txid.clone());
+                    }
+                    self.mark(&tx.txid, seen.outputs.as_deref(), &mut changed, &mut unknown);
+                }
             }
             next.insert(tx.txid, seen);
         }
@@ -181,6 +190,47 @@ impl State {
             (Some(list), None) => changed.extend(list.iter().filter(|a| self.watched.contains_key(*a)).cloned()),
             (None, None) => unknown.push(txid.to_owned()),
         }
+    }
+
+    /// The payments the wallet's history shows that a watched invoice has not
+    /// stored: (address, txid, height) for each transaction that appeared
+    /// since they were last taken, whose outputs are known (listed by the
+    /// wallet or read). The wallet's view is enough to say that a payment
+    /// arrived, not where it stands: the height is the wallet's only when it
+    /// says unconfirmed (0, or −1 for an unconfirmed parent), else 0, and the
+    /// server's view (a second a call on a real daemon) settles it afterwards.
+    pub fn unstored_payments(&mut self) -> Vec<(Address, String, i64)> {
+        let Some(history) = &self.history else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        let mut unread = HashSet::new();
+        for txid in std::mem::take(&mut self.appeared) {
+            let Some(seen) = history.get(&txid) else {
+                continue; // gone again
+            };
+            let mut addresses: Vec<&Address> = match (self.outputs.get(&txid), &seen.outputs) {
+                (Some(cached), _) => cached.iter().map(|(a, _)| a).collect(),
+                (None, Some(listed)) => listed.iter().collect(),
+                (None, None) => {
+                    unread.insert(txid);
+                    continue;
+                }
+            };
+            addresses.sort();
+            addresses.dedup();
+            for address in addresses {
+                let unstored = self
+                    .watched
+                    .get(address)
+                    .is_some_and(|w| w.payments.iter().all(|p| p.txid != txid));
+                if unstored {
+                    found.push((address.clone(), txid.clone(), seen.height.min(0)));
+                }
+            }
+        }
+        self.appeared = unread;
+        found
     }
 
     /// Addresses of paid invoices whose server view was read at another tip:
@@ -285,6 +335,45 @@ mod tests {
         assert_eq!(changed, HashSet::from([a]));
         let (changed, _) = s.diff_history(vec![]);
         assert!(changed.is_empty());
+    }
+
+    #[test]
+    fn payments_new_in_the_wallet_history_are_taken_once_as_unconfirmed_unless_stored() {
+        let (a, b, c, other) = (address(1), address(2), address(3), address(4));
+        let mut s = state_watching(&[a.clone(), b.clone(), c.clone()]);
+        s.watched.get_mut(&c).unwrap().payments.push(Payment {
+            txid: "t3".into(),
+            amount_sats: Sats(5),
+            height: 7,
+        });
+        s.diff_history(vec![
+            // The wallet says mined: not trusted, taken as unconfirmed.
+            tx("t1", 105, Some(vec![a.clone(), other.clone(), a.clone()])),
+            // An unconfirmed parent stays −1.
+            tx("t2", -1, None),
+            // Already stored for c.
+            tx("t3", 7, Some(vec![c.clone()])),
+        ]);
+        // t2's outputs are not known yet: it waits until they are read.
+        let mut found = s.unstored_payments();
+        found.sort();
+        assert_eq!(found, vec![(a.clone(), "t1".to_owned(), 0)]);
+        assert!(s.unstored_payments().is_empty(), "taken once");
+
+        s.outputs.insert("t2".into(), Arc::new(vec![(b.clone(), Sats(9))]));
+        assert_eq!(s.unstored_payments(), vec![(b.clone(), "t2".to_owned(), -1)]);
+        // Seen again, and t4 appears paying nobody watched: nothing to take.
+        s.diff_history(vec![
+            tx("t1", 105, None),
+            tx("t2", -1, None),
+            tx("t3", 7, None),
+            tx("t4", 0, Some(vec![other])),
+        ]);
+        assert!(s.unstored_payments().is_empty());
+        // A transaction that appears and is gone again before it is taken is skipped.
+        s.diff_history(vec![tx("t5", 0, Some(vec![b.clone()]))]);
+        s.diff_history(vec![]);
+        assert!(s.unstored_payments().is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One confirmer tick (see the module docs of `confirmer`).
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -100,6 +101,7 @@ impl Tick {
             state.pending.extend(touched);
             state.pending_txs.remove(&txid);
         }
+        self.apply_unstored(tip, report).await?;
         let to_check: Vec<Address> = {
             let mut state = self.state.borrow_mut();
             let waiting = state.waiting_for_confirmations(tip);
@@ -148,11 +150,40 @@ impl Tick {
         Ok(())
     }
 
+    /// Hands the store, before any server look, the payments that appeared in
+    /// the wallet's history and that their invoices have not stored, as
+    /// unconfirmed: a payment shows within a tick even when the server's view
+    /// costs a second an address. Their amounts are read (and cached) as the
+    /// server's look would read them, so this adds no round trip; the changed
+    /// addresses stay pending for that look, which settles the heights.
+    async fn apply_unstored(&self, tip: u64, report: &mut TickReport) -> Result<(), RpcError> {
+        let unstored = self.state.borrow_mut().unstored_payments();
+        let mut seen: BTreeMap<Address, Vec<Payment>> = BTreeMap::new();
+        for (address, txid, height) in unstored {
+            let amount_sats = self.amount_to(&txid, &address).await?;
+            if amount_sats > Sats::ZERO {
+                seen.entry(address).or_default().push(Payment {
+                    txid,
+                    amount_sats,
+                    height,
+                });
+            }
+        }
+        for (address, new) in seen {
+            let Some(mut payments) = self.state.borrow().watched.get(&address).map(|w| w.payments.clone()) else {
+                continue;
+            };
+            payments.extend(new);
+            self.apply(&address, payments, tip, false, report).await;
+        }
+        Ok(())
+    }
+
     /// Reads the server's view of one watched address and hands it to the store.
     async fn check(&self, address: &Address, tip: u64, report: &mut TickReport) -> Result<(), RpcError> {
-        let Some(id) = self.state.borrow().watched.get(address).map(|w| w.id.clone()) else {
+        if !self.state.borrow().watched.contains_key(address) {
             return Ok(());
-        };
+        }
         let server = self.wallet.call(GetAddressHistory(address.clone())).await?;
         report.addresses_checked += 1;
         let mut payments = Vec::new();
@@ -166,6 +197,24 @@ impl Tick {
                 });
             }
         }
+        self.apply(address, payments, tip, true, report).await;
+        Ok(())
+    }
+
+    /// Hands the payments seen for a watched address to the store and watches
+    /// the invoice as it comes back; `server_view`: they are the server's, so
+    /// its confirmations are known at this tip.
+    async fn apply(
+        &self,
+        address: &Address,
+        payments: Vec<Payment>,
+        tip: u64,
+        server_view: bool,
+        report: &mut TickReport,
+    ) {
+        let Some(id) = self.state.borrow().watched.get(address).map(|w| w.id.clone()) else {
+            return;
+        };
         let msg = ApplyObservation {
             invoice_id: id.clone(),
             payments: Some(payments),
@@ -180,14 +229,13 @@ impl Tick {
                 }
                 let mut state = self.state.borrow_mut();
                 state.watch(&applied.invoice, applied.watched, &self.policy);
-                if let Some(w) = state.watched.get_mut(address) {
+                if let Some(w) = state.watched.get_mut(address).filter(|_| server_view) {
                     w.checked_tip = Some(tip);
                 }
             }
             Ok(Err(e)) => log::error!("invoice {id}: observation not applied: {e}"),
             Err(e) => log::error!("invoice {id}: store unavailable: {e}"),
         }
-        Ok(())
     }
 
     /// What `txid` pays to `address`: from the cache, from the invoice's stored
