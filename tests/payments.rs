@@ -341,6 +341,32 @@ async fn a_payment_shows_within_a_tick_while_the_server_view_is_slow() {
 }
 
 #[actix_rt::test]
+async fn a_payment_made_during_a_ticks_slow_server_looks_shows_after_the_look_in_progress() {
+    const SLOW: Duration = Duration::from_secs(2);
+    let app = app_with(|_| {}).await;
+    let mut invoices = Vec::new();
+    for _ in 0..3 {
+        invoices.push(id_and_address(&app.create_ok(&json!({"amount_sats": 20_000})).await));
+    }
+    wait_full_tick(&app).await;
+    app.sim.set_method_delay("getaddresshistory", SLOW);
+
+    // Two payments seen in one tick: that tick then looks at both addresses,
+    // one slow look after the other.
+    for (_, address) in &invoices[..2] {
+        app.sim.pay(address, 20_000).unwrap();
+    }
+    for (id, _) in &invoices[..2] {
+        wait_invoice(&app, id, "paid", SLOW + bar(), is("paid", Value::Null, 20_000)).await;
+    }
+    // Paid during the first of those looks: it shows once that look is over,
+    // not after the second.
+    let (id, address) = &invoices[2];
+    app.sim.pay(address, 20_000).unwrap();
+    wait_invoice(&app, id, "paid", SLOW + bar(), is("paid", Value::Null, 20_000)).await;
+}
+
+#[actix_rt::test]
 async fn with_zero_confirmations_required_a_payment_is_confirmed_on_first_sight() {
     let app = app_with(|_| {}).await;
     let (id, address) = id_and_address(

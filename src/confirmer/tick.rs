@@ -25,6 +25,11 @@ use crate::store::{ApplyObservation, InvoiceStore};
 /// costs about a second on a real daemon).
 pub const SWEEP_EVERY: u64 = 6;
 
+/// Between two server looks of a tick, the wallet's history is read again
+/// once it is this old (on a real daemon a look takes about a second, a
+/// history a few milliseconds).
+const HISTORY_FRESH: Duration = Duration::from_millis(100);
+
 /// What a tick did, for metrics and benchmarks.
 #[derive(Debug, Clone, Default)]
 pub struct TickReport {
@@ -81,6 +86,42 @@ impl Tick {
         // Published before any transition of this tick is stored, so that an
         // invoice read over HTTP never pairs a new height with an old tip.
         self.shared_tip.set(tip);
+        self.read_history(tip, report).await?;
+        let mut read_at = Instant::now();
+        let to_check: Vec<Address> = {
+            let mut state = self.state.borrow_mut();
+            let waiting = state.waiting_for_confirmations(tip);
+            state.pending.extend(waiting);
+            let mut to_check: Vec<Address> = state.pending.iter().cloned().collect();
+            if self.sweep {
+                // The sweep goes last: on a real daemon each look costs about a
+                // second, and a payment that was found changed must not wait on it.
+                for swept in state.sweep(1) {
+                    if state.pending.insert(swept.clone()) {
+                        to_check.push(swept);
+                    }
+                }
+            }
+            to_check
+        };
+        for address in to_check {
+            // A server look can take a second: a payment made meanwhile is
+            // taken from a fresh history before the next look, not a tick later.
+            if read_at.elapsed() >= HISTORY_FRESH {
+                self.read_history(tip, report).await?;
+                read_at = Instant::now();
+            }
+            self.check(&address, tip, report).await?;
+            self.state.borrow_mut().pending.remove(&address);
+        }
+        Ok(())
+    }
+
+    /// Reads the wallet's history and diffs it with the last one: the watched
+    /// addresses that changed become pending (transactions the wallet lists
+    /// without addresses are read first), and the payments new in it are
+    /// applied at once ([`Tick::apply_unstored`]).
+    async fn read_history(&self, tip: u64, report: &mut TickReport) -> Result<(), RpcError> {
         let history = self.wallet.call(HistoryWithAddresses).await?;
         {
             let mut state = self.state.borrow_mut();
@@ -101,28 +142,7 @@ impl Tick {
             state.pending.extend(touched);
             state.pending_txs.remove(&txid);
         }
-        self.apply_unstored(tip, report).await?;
-        let to_check: Vec<Address> = {
-            let mut state = self.state.borrow_mut();
-            let waiting = state.waiting_for_confirmations(tip);
-            state.pending.extend(waiting);
-            let mut to_check: Vec<Address> = state.pending.iter().cloned().collect();
-            if self.sweep {
-                // The sweep goes last: on a real daemon each look costs about a
-                // second, and a payment that was found changed must not wait on it.
-                for swept in state.sweep(1) {
-                    if state.pending.insert(swept.clone()) {
-                        to_check.push(swept);
-                    }
-                }
-            }
-            to_check
-        };
-        for address in to_check {
-            self.check(&address, tip, report).await?;
-            self.state.borrow_mut().pending.remove(&address);
-        }
-        Ok(())
+        self.apply_unstored(tip, report).await
     }
 
     /// Subscribes new addresses with `notify`; all of them again after the
