@@ -185,7 +185,27 @@ fn usage(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Caps glibc's malloc at two arenas unless `MALLOC_ARENA_MAX` says otherwise.
+/// glibc gives each busy thread an arena of its own (up to 8 per core), and
+/// the memory sled's page cache churns through stays spread over them:
+/// `bench scale` at a million invoices measured a peak RSS of 396 MiB by
+/// default and 258 MiB with two arenas, reads no slower.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; it is called
+        // first thing in main, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let result = match cli.command {
