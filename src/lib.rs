@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`money`]: `Sats` and the exact amount parsers and formatters.
+//! - [`api_key`]: API keys (kept as SHA-256 digests) and their permissions.
+//! - [`keys`]: `bchpay keys create|list|revoke`, on a store or through the API.
 //! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
 //!   addresses) and invoice creation.
 //! - [`cashaddr`]: addresses, their checksum, their network prefix.
@@ -28,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod allocator;
+pub mod api_key;
 pub mod bench;
 pub mod cashaddr;
 pub mod config;

@@ -13,6 +13,7 @@
 //! | `events` | invoice id → JSON array of the invoice's events with their delivery records, in order |
 //! | `event_log` | every event in the order made (its global sequence): chunks of 64 references (invoice id, index) ([`layout`]) |
 //! | `outbox` | event sequence (u64 big-endian) → () for events still to deliver |
+//! | `api_keys` | SHA-256 of an API key (32 bytes) → its record ([`layout`]) |
 //! | `meta` | `schema_version` (decimal text), `invoice_count`, `event_seq` (u64 big-endian), `status:<status>` counters |
 //!
 //! An event id (`evt_<invoice digits>_<16 hex>`) names its invoice, so that it
@@ -20,6 +21,7 @@
 //! [`layout`].
 
 mod actor;
+mod api_keys;
 pub(crate) mod layout;
 mod observe;
 mod outbox;
@@ -30,6 +32,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 pub use actor::{start, AddToPool, CreateInvoice, Created, Flush, InvoiceStore};
+pub use api_keys::{CreateApiKey, RevokeApiKey, TouchApiKey};
 pub use observe::{Applied, ApplyObservation, Subscribe, Watch};
 pub use outbox::{EventsPending, Outcome, RecordAttempt, Redeliver, SubscribeEvents};
 pub use reader::StoreReader;
@@ -143,6 +146,8 @@ struct Trees {
     outbox: sled::Tree,
     /// Schema version and counters.
     meta: sled::Tree,
+    /// API key digest → its record.
+    api_keys: sled::Tree,
     /// Sizes read on every `/readyz`, scrape and allocator check: sled's
     /// `len()` walks the whole tree, so they are counted once at open and then
     /// kept by the writer.
@@ -171,6 +176,7 @@ impl Trees {
             event_log: db.open_tree("event_log")?,
             outbox: db.open_tree("outbox")?,
             meta: db.open_tree("meta")?,
+            api_keys: db.open_tree("api_keys")?,
             counts: Arc::default(),
         }
         .counted())

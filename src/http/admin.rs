@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 
-use super::auth::ApiKey;
 use super::error::ApiError;
 use super::query;
 use super::AppState;
@@ -34,13 +33,12 @@ async fn answer(state: &AppState, q: Query) -> Result<HttpResponse, ApiError> {
 }
 
 /// `GET /api/v1/admin/stats`
-pub async fn stats(_: ApiKey, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     answer(&state, Query::Stats).await
 }
 
 /// `GET /api/v1/admin/invoices?status=&limit=`
 pub async fn invoices(
-    _: ApiKey,
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -56,14 +54,13 @@ pub async fn invoices(
 }
 
 /// `GET /api/v1/admin/invoices/{id}`: with payments and events.
-pub async fn invoice(_: ApiKey, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn invoice(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let id = InvoiceId::parse(&path).map_err(|_| ApiError::not_found("invoice"))?;
     answer(&state, Query::Invoice(id)).await
 }
 
 /// `GET /api/v1/admin/addresses?limit=`: the ledger.
 pub async fn addresses(
-    _: ApiKey,
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -72,7 +69,6 @@ pub async fn addresses(
 
 /// `GET /api/v1/admin/pool?limit=`
 pub async fn pool(
-    _: ApiKey,
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -81,7 +77,6 @@ pub async fn pool(
 
 /// `GET /api/v1/admin/events?state=&limit=`
 pub async fn events(
-    _: ApiKey,
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::auth::ApiKey;
 use super::error::ApiError;
 use super::query;
 use super::AppState;
@@ -16,7 +15,6 @@ use chrono::Utc;
 
 /// `GET /api/v1/events?invoice_id=&state=&limit=&cursor=`: oldest first.
 pub async fn list(
-    _: ApiKey,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -54,11 +52,7 @@ pub async fn list(
 }
 
 /// `POST /api/v1/events/{id}/redeliver`: queues the event again, now (`202`).
-pub async fn redeliver(
-    _: ApiKey,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn redeliver(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let msg = Redeliver {
         event_id: path.into_inner(),
         now: Utc::now(),

@@ -2,14 +2,18 @@
 //! and turn the answer into JSON. Errors are [`ApiError`]s.
 
 mod admin;
-mod auth;
+mod api_keys;
+pub mod auth;
 mod checkout;
 pub mod create_request;
 pub mod error;
 mod events;
+mod guard;
 mod invoices;
 mod notify;
 mod query;
+pub mod routes;
+mod strict_json;
 
 use std::sync::Arc;
 
@@ -17,7 +21,7 @@ use actix::Addr;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-pub use auth::{key_matches, ApiKey};
+pub use auth::Authenticated;
 pub use error::ApiError;
 
 use crate::allocator::AddressAllocator;
@@ -62,18 +66,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/wallet/notify/{token}", web::post().to(notify::push))
         .service(
-            web::scope("/api/v1")
-                .route("/invoices", web::post().to(invoices::create))
-                .route("/invoices", web::get().to(invoices::list))
-                .route("/invoices/{id}", web::get().to(invoices::read))
-                .route("/events", web::get().to(events::list))
-                .route("/events/{id}/redeliver", web::post().to(events::redeliver))
-                .route("/admin/stats", web::get().to(admin::stats))
-                .route("/admin/invoices", web::get().to(admin::invoices))
-                .route("/admin/invoices/{id}", web::get().to(admin::invoice))
-                .route("/admin/addresses", web::get().to(admin::addresses))
-                .route("/admin/pool", web::get().to(admin::pool))
-                .route("/admin/events", web::get().to(admin::events)),
+            web::scope(routes::PREFIX)
+                .wrap(actix_web::middleware::from_fn(guard::guard))
+                .configure(routes::mount),
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
         .route("/i/{id}", web::get().to(checkout::page))

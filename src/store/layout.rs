@@ -19,10 +19,14 @@
 //!   per entry, each ended by `\n`. The single writer appends.
 //! - **Event reference** (a line of `event_log`): the invoice id, a space, the
 //!   event's index among the invoice's events (its `sequence` − 1).
+//! - **API key** (`api_keys` tree, key: the 32 bytes of the key's SHA-256):
+//!   the [`ApiKeyRecord`] JSON (id, label, digest in hex, permissions by
+//!   name, created and last used at). The key itself is never stored.
 
 use std::collections::BTreeMap;
 
 use super::StoreError;
+use crate::api_key::ApiKeyRecord;
 use crate::event::{DeliveryState, Event};
 use crate::invoice::{Invoice, InvoiceId};
 
@@ -58,6 +62,16 @@ pub fn decode_event_states(bytes: &[u8]) -> Result<Vec<DeliveryState>, StoreErro
     let states: Vec<StateOnly> =
         serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable events: {e}")))?;
     Ok(states.into_iter().map(|s| s.state).collect())
+}
+
+/// An API key's stored form.
+pub fn encode_api_key(record: &ApiKeyRecord) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads an API key's stored form.
+pub fn decode_api_key(bytes: &[u8]) -> Result<ApiKeyRecord, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable API key: {e}")))
 }
 
 /// The key of the chunk that holds entry `n` (from 0), and the line in it.
@@ -180,6 +194,27 @@ mod tests {
             );
             assert!(matches!(decode_events(bytes), Err(StoreError::Corrupt(_))), "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn an_api_key_reads_back_without_the_key_and_a_damaged_one_is_corrupt() {
+        use crate::api_key::{Permission, Permissions};
+        let perms = Permissions::of([Permission::CanCreateInvoice, Permission::CanViewInvoices]);
+        let (key, mut record) = ApiKeyRecord::generate("web shop".into(), perms, Utc::now());
+        record.last_used_at = Some(Utc::now());
+        let stored = encode_api_key(&record).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decode_api_key(&stored).ok(), Some(record.clone()));
+        let text = String::from_utf8_lossy(&stored);
+        assert!(!text.contains(key.expose()), "{text}");
+        assert!(text.contains("btcpay.store.cancreateinvoice"), "{text}");
+        for bytes in [&b""[..], b"{}", b"{\"id\": \"key_x\"}", &stored[..stored.len() - 1]] {
+            assert!(
+                matches!(decode_api_key(bytes), Err(StoreError::Corrupt(_))),
+                "{bytes:?}"
+            );
+        }
+        let unknown = text.replace("btcpay.store.cancreateinvoice", "btcpay.store.canfly");
+        assert!(decode_api_key(unknown.as_bytes()).is_err());
     }
 
     #[test]
