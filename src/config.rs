@@ -87,8 +87,23 @@ impl Default for ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiSettings {
-    /// Bearer keys accepted on `/api/v1/...`.
+    /// Keys accepted on `/api/v1/...`, each `unrestricted` (the store keeps
+    /// the others, made with `bchpay keys create`).
     pub keys: Vec<Secret>,
+}
+
+/// The placeholder key that `config.toml` ships with.
+pub const PLACEHOLDER_KEY: &str = "change-me";
+/// A configured key shorter than this is refused on a public bind.
+pub const MIN_PUBLIC_KEY_LEN: usize = 32;
+
+impl ApiSettings {
+    /// Whether a key is the placeholder or too short to face a network.
+    fn has_weak_key(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.expose() == PLACEHOLDER_KEY || k.expose().chars().count() < MIN_PUBLIC_KEY_LEN)
+    }
 }
 
 impl Default for ApiSettings {
@@ -263,6 +278,26 @@ fn check_http_url(key: &'static str, value: &str, allow_empty: bool) -> Result<(
 }
 
 impl Settings {
+    /// Whether `server.bind` is a loopback address (only this machine reaches it).
+    pub fn binds_loopback(&self) -> bool {
+        self.server
+            .bind
+            .parse::<SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback())
+    }
+
+    /// The warning `serve` logs when a weak key is accepted because the bind
+    /// is loopback; `None` when every configured key is strong.
+    pub fn weak_key_warning(&self) -> Option<String> {
+        self.api.has_weak_key().then(|| {
+            format!(
+                "api.keys holds the placeholder \"{PLACEHOLDER_KEY}\" or a key shorter than {MIN_PUBLIC_KEY_LEN} \
+                 characters: accepted only because server.bind ({}) is loopback; bchpay refuses it on any other address",
+                self.server.bind
+            )
+        })
+    }
+
     /// Reads `path` (a missing file is an error), then applies the environment.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
@@ -320,11 +355,19 @@ impl Settings {
             .parse::<SocketAddr>()
             .map_err(|_| invalid("server.bind", "not an address such as 127.0.0.1:8080"))?;
         check_http_url("server.public_url", &self.server.public_url, false)?;
-        if self.api.keys.is_empty() {
-            return Err(invalid("api.keys", "at least one API key is needed"));
-        }
         if self.api.keys.iter().any(|k| k.expose().trim().is_empty()) {
             return Err(invalid("api.keys", "a key must not be empty"));
+        }
+        if self.api.has_weak_key() && !self.binds_loopback() {
+            return Err(invalid(
+                "api.keys",
+                format!(
+                    "holds the placeholder \"{PLACEHOLDER_KEY}\" or a key shorter than {MIN_PUBLIC_KEY_LEN} characters \
+                     while server.bind ({}) is not a loopback address: anyone who reaches the port could guess it. \
+                     Put a long random key there (openssl rand -hex 20), or remove it and make keys with `bchpay keys create`",
+                    self.server.bind
+                ),
+            ));
         }
         if self.store.path.as_os_str().is_empty() {
             return Err(invalid("store.path", "must not be empty"));
@@ -429,7 +472,16 @@ mod tests {
             ("[server]\nbind = \"nowhere\"", "server.bind"),
             ("[addresses]\npool_low = 100\npool_high = 50", "addresses.pool_low"),
             ("[payments]\nexpiry_secs = 5", "payments.expiry_secs"),
-            ("[api]\nkeys = []", "api.keys"),
+            ("[api]\nkeys = [\"\"]", "api.keys"),
+            ("[server]\nbind = \"0.0.0.0:8080\"", "api.keys"),
+            (
+                "[server]\nbind = \"0.0.0.0:8080\"\n[api]\nkeys = [\"0123456789abcdef0123456789abcde\"]",
+                "api.keys",
+            ),
+            (
+                "[server]\nbind = \"[::]:8080\"\n[api]\nkeys = [\"change-me\"]",
+                "api.keys",
+            ),
             ("[webhooks]\nurl = \"ftp://x\"", "webhooks.url"),
             (
                 "[electron_cash]\nnotify_url = \"http://bchpay:8080/wallet/notify/short\"",
@@ -450,6 +502,32 @@ mod tests {
         assert!(err.contains("timeout_secs"), "{err}");
         let err = parse("[electron_cash]\nrpc_pasword = \"x\"").unwrap_err().to_string();
         assert!(err.contains("rpc_pasword"), "{err}");
+    }
+
+    #[test]
+    fn a_weak_key_is_refused_on_a_public_bind_and_only_warned_about_on_loopback() {
+        let strong = "0123456789abcdef0123456789abcdef";
+        let public = format!("[server]\nbind = \"0.0.0.0:8080\"\n[api]\nkeys = [\"{strong}\"]");
+        let s = parse(&public).unwrap();
+        assert_eq!(s.weak_key_warning(), None);
+        let err = parse("[server]\nbind = \"0.0.0.0:8080\"").unwrap_err().to_string();
+        assert!(
+            err.starts_with("api.keys:") && err.contains("change-me") && err.contains("0.0.0.0:8080"),
+            "{err}"
+        );
+        // The environment's keys are the ones judged.
+        let env: HashMap<String, String> = [("BCHPAY_API_KEYS".to_owned(), "short-key-1".to_owned())].into();
+        let err = Settings::from_toml(&public, &env).unwrap_err().to_string();
+        assert!(err.starts_with("api.keys:") && !err.contains("short-key-1"), "{err}");
+        for loopback in ["127.0.0.1:8080", "[::1]:8080", "127.0.0.2:0"] {
+            let s = parse(&format!("[server]\nbind = \"{loopback}\"")).unwrap();
+            assert!(
+                s.weak_key_warning().is_some_and(|w| w.contains("loopback")),
+                "{loopback}"
+            );
+        }
+        // No configured key at all: the store's keys are the only way in.
+        assert!(parse("[server]\nbind = \"0.0.0.0:8080\"\n[api]\nkeys = []").is_ok());
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod event;
 pub mod http;
 pub mod inspect;
 pub mod invoice;
+pub mod keys;
 pub mod metrics;
 pub mod money;
 pub mod sim;

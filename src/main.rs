@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Read a store: a stopped engine's directory, or a running engine through its admin API.
     Inspect(InspectArgs),
+    /// Make, list and revoke API keys: on a stopped engine's store, or a running engine through its API.
+    Keys(KeysArgs),
     /// Run the engine against the configured Electron Cash daemon.
     Serve {
         /// The configuration file.
@@ -128,6 +130,82 @@ enum InspectWhat {
     },
 }
 
+/// `bchpay keys`.
+#[derive(clap::Args)]
+struct KeysArgs {
+    /// The store directory of a stopped engine (default: data/bchpay.db).
+    #[arg(long, conflicts_with = "url")]
+    store: Option<PathBuf>,
+    /// The base URL of a running engine.
+    #[arg(long, requires = "api_key")]
+    url: Option<String>,
+    /// An `unrestricted` API key of the running engine (or BCHPAY_API_KEY).
+    #[arg(long, env = "BCHPAY_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    what: KeysWhat,
+}
+
+#[derive(Subcommand)]
+enum KeysWhat {
+    /// Make a key; it is printed once, alone on the last line.
+    Create {
+        /// What the key is for ("web shop").
+        #[arg(long)]
+        label: String,
+        /// Comma-separated: btcpay.store.canviewinvoices, btcpay.store.cancreateinvoice,
+        /// btcpay.store.canmodifyinvoices, btcpay.store.canviewstoresettings,
+        /// btcpay.store.canmodifystoresettings, btcpay.store.webhooks.canmodifywebhooks, unrestricted.
+        #[arg(long)]
+        permissions: String,
+    },
+    /// The keys, with their permissions and last use (never the keys themselves).
+    List,
+    /// Revoke a key: it opens nothing from then on.
+    Revoke {
+        /// Its id (key_…).
+        id: String,
+    },
+}
+
+fn keys(args: KeysArgs) -> ExitCode {
+    use bchpay::keys::KeysCommand;
+    let fail = |message: String| {
+        eprintln!("bchpay keys: {message}");
+        ExitCode::from(2)
+    };
+    let command = match args.what {
+        KeysWhat::Create { label, permissions } => match bchpay::api_key::Permissions::parse_list(&permissions) {
+            Ok(permissions) => KeysCommand::Create { label, permissions },
+            Err(e) => return fail(format!("--permissions: {e}")),
+        },
+        KeysWhat::List => KeysCommand::List,
+        KeysWhat::Revoke { id } => match bchpay::api_key::KeyId::parse(&id) {
+            Ok(id) => KeysCommand::Revoke(id),
+            Err(e) => return fail(format!("ID: {e}")),
+        },
+    };
+    let source = match (args.url, args.store) {
+        (Some(url), _) => bchpay::inspect::Source::Api {
+            url,
+            key: bchpay::config::Secret::new(args.api_key.unwrap_or_default()),
+        },
+        (None, Some(dir)) => bchpay::inspect::Source::Store(dir),
+        (None, None) => bchpay::inspect::Source::Store(Settings::default().store.path),
+    };
+    let answer = actix_web::rt::System::new().block_on(bchpay::keys::run(&source, &command, args.json));
+    match answer {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(message),
+    }
+}
+
 fn inspect(args: InspectArgs) -> ExitCode {
     use bchpay::inspect::{Query, Source};
     let query = match args.what {
@@ -210,6 +288,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => return inspect(args),
+        Command::Keys(args) => return keys(args),
         Command::Serve { config } => match Settings::load(&config) {
             Ok(settings) => run(serve(settings)),
             Err(e) => {
@@ -253,5 +332,8 @@ fn run(fut: impl std::future::Future<Output = std::io::Result<()>>) -> std::io::
 }
 
 async fn serve(settings: Settings) -> std::io::Result<()> {
+    if let Some(warning) = settings.weak_key_warning() {
+        log::warn!("{warning}");
+    }
     Application::build(settings).await?.run_until_stopped().await
 }
