@@ -335,5 +335,8 @@ async fn serve(settings: Settings) -> std::io::Result<()> {
     if let Some(warning) = settings.weak_key_warning() {
         log::warn!("{warning}");
     }
+    if settings.api.keys.is_empty() {
+        log::info!("api.keys is empty: only keys made with `bchpay keys create` open the API");
+    }
     Application::build(settings).await?.run_until_stopped().await
 }
