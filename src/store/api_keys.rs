@@ -219,6 +219,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_store_written_before_the_api_keys_tree_opens_with_no_key() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("s");
+        {
+            // The layout of this schema version without the tree: meta and an invoice entry.
+            let db = sled::open(&path).unwrap_or_else(|e| panic!("{e}"));
+            let meta = db.open_tree("meta").unwrap_or_else(|e| panic!("{e}"));
+            let version = super::super::SCHEMA_VERSION.to_string();
+            meta.insert(super::super::META_SCHEMA_VERSION, version.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            db.open_tree("pool")
+                .and_then(|t| t.insert("bchreg:qp000v3t6elz6e3d58nakg8eeuayn087jvzvl7emj2", &[]))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"api_keys"));
+            db.flush().unwrap_or_else(|e| panic!("{e}"));
+        }
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.reader().api_keys().ok(), Some(vec![]));
+        assert_eq!(store.reader().pool_len(), 1);
+        let (_, record) = ApiKeyRecord::generate("first".into(), Permissions::unrestricted(), Utc::now());
+        assert!(store.create_api_key(&record).is_ok());
+    }
+
     #[actix_rt::test]
     async fn the_writer_creates_revokes_and_marks_keys() {
         let (_dir, store) = store();
