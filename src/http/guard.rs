@@ -110,15 +110,14 @@ async fn check(req: &mut ServiceRequest) -> Result<Authenticated, (ErrorShape, R
     };
     let key = key.ok_or((shape, Refusal::Unauthenticated))?;
     let route = route.map_err(|refusal| (shape, refusal))?;
-    if !key.permissions.grants(route.permission) {
+    if let Some(needed) = route.permission.filter(|p| !key.permissions.grants(*p)) {
         log::info!(
-            "api key {} refused on {} {}: lacks {}",
+            "api key {} refused on {} {}: lacks {needed}",
             key.id,
             route.verb.as_str(),
             route.path,
-            route.permission
         );
-        return Err((shape, Refusal::MissingPermission(route.permission)));
+        return Err((shape, Refusal::MissingPermission(needed)));
     }
     if key.source == KeySource::Store && key.due_for_touch {
         state.store.do_send(TouchApiKey {

@@ -132,8 +132,9 @@ pub struct ApiRoute {
     pub verb: Verb,
     /// Its path below [`PREFIX`], with `{name}` for a segment.
     pub path: &'static str,
-    /// What a key needs to be let in.
-    pub permission: Permission,
+    /// The permission a key needs to be let in; `None`: any valid key
+    /// (Greenfield's `GET api-keys/current`).
+    pub permission: Option<Permission>,
     /// What it reads from the body.
     pub body: Body,
     /// How its refusals are worded.
@@ -160,7 +161,7 @@ const fn bchpay(
     ApiRoute {
         verb,
         path,
-        permission,
+        permission: Some(permission),
         body,
         errors: ErrorShape::Bchpay,
         handler,
