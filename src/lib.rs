@@ -20,7 +20,9 @@
 //!   commit) and `StoreReader` for reads.
 //! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
-//! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
+//! - [`http`]: the HTTP API: the `/api/v1` route table (`http::routes`, each
+//!   route's permission), the guard that checks every request against it
+//!   (`http::guard`: key, permission, JSON body), handlers, `ApiError`.
 //! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
 //! - [`inspect`]: `bchpay inspect`: the store as tables or JSON.

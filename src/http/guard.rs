@@ -144,3 +144,52 @@ pub async fn guard(mut req: ServiceRequest, next: Next<BoxBody>) -> Result<Servi
         Err((shape, refusal)) => Ok(req.into_response(shape.respond(&refusal))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+
+    fn route(method: Method, uri: &str) -> Result<&'static str, Refusal> {
+        let req = TestRequest::with_uri(uri).method(method).to_srv_request();
+        route_of(&req).map(|r| r.path)
+    }
+
+    #[test]
+    fn a_request_finds_its_row_by_method_and_path_as_actix_routes_it() {
+        assert_eq!(route(Method::POST, "/api/v1/invoices"), Ok("/invoices"));
+        assert_eq!(route(Method::GET, "/api/v1/invoices?status=new"), Ok("/invoices"));
+        assert_eq!(route(Method::GET, "/api/v1/invoices/inv_x"), Ok("/invoices/{id}"));
+        assert_eq!(
+            route(Method::POST, "/api/v1/events/evt_1/redeliver"),
+            Ok("/events/{id}/redeliver")
+        );
+        assert_eq!(route(Method::DELETE, "/api/v1/api-keys/key_1"), Ok("/api-keys/{id}"));
+        assert_eq!(route(Method::PUT, "/api/v1/invoices"), Err(Refusal::WrongMethod));
+        assert_eq!(route(Method::GET, "/api/v1/api-keys/key_1"), Err(Refusal::WrongMethod));
+        for uri in [
+            "/api/v1",
+            "/api/v1/",
+            "/api/v1/invoices/a/b",
+            "/api/v1/invoices/",
+            "/api/v1/nope",
+        ] {
+            assert_eq!(route(Method::GET, uri), Err(Refusal::NoRoute), "{uri}");
+        }
+    }
+
+    #[test]
+    fn no_two_rows_share_a_method_and_a_path() {
+        for (i, a) in API_V1.iter().enumerate() {
+            for b in &API_V1[i + 1..] {
+                assert!(
+                    !(a.verb == b.verb && a.path == b.path),
+                    "{} {}",
+                    a.verb.as_str(),
+                    a.path
+                );
+            }
+        }
+    }
+}
