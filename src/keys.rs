@@ -30,6 +30,9 @@ pub enum KeysCommand {
 /// Runs one command; the text to print (or JSON with `json`), or a message for the terminal.
 pub async fn run(source: &Source, command: &KeysCommand, json: bool) -> Result<String, String> {
     if let KeysCommand::Create { label, permissions } = command {
+        if json {
+            return Err("--json: create prints the key alone on its last line; --json is for list and revoke".into());
+        }
         api_key::check_new(label, permissions).map_err(|(field, message)| format!("--{field}: {message}"))?;
     }
     let (answer, made) = match source {
@@ -131,11 +134,6 @@ fn render(command: &KeysCommand, answer: &Value, made: Option<&Secret>, json: bo
     match command {
         KeysCommand::Create { .. } => {
             let key = key.unwrap_or_default();
-            if json {
-                let mut answer = answer.clone();
-                answer["key"] = json!(key);
-                return format!("{}\n", serde_json::to_string_pretty(&answer).unwrap_or_default());
-            }
             format!(
                 "created API key {} ({:?}) with permissions {}\n\
                  the key is shown this once (bchpay keeps only its SHA-256); give it to the shop now:\n{key}\n",
@@ -204,5 +202,8 @@ mod tests {
             permissions: Permissions::unrestricted(),
         };
         assert!(run(&source, &bad, false).await.is_err_and(|e| e.starts_with("--label")));
+        assert!(run(&source, &create, true)
+            .await
+            .is_err_and(|e| e.starts_with("--json")));
     }
 }

@@ -142,7 +142,7 @@ struct KeysArgs {
     /// An `unrestricted` API key of the running engine (or BCHPAY_API_KEY).
     #[arg(long, env = "BCHPAY_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
-    /// JSON instead of text.
+    /// JSON instead of text (list and revoke; create prints the key alone on its last line).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
