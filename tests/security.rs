@@ -5,11 +5,8 @@
 //! route refusing before it reads, and no secret in the logs of a full run
 //! of the real binary at `RUST_LOG=trace`.
 
-mod common;
-#[path = "common/raw_http.rs"]
-mod raw_http;
-#[path = "common/receiver.rs"]
-mod receiver;
+#[path = "api/helpers/mod.rs"]
+mod helpers;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -19,10 +16,10 @@ use bchpay::config::Secret;
 use bchpay::http::key_matches;
 use bchpay::invoice::InvoiceId;
 use bchpay::sim::{Fault, Sim, SimConfig};
-use common::*;
+use helpers::raw_http::{exchange, request, RawReply};
+use helpers::receiver::Receiver;
+use helpers::*;
 use proptest::prelude::*;
-use raw_http::{exchange, request, RawReply};
-use receiver::Receiver;
 use serde_json::{json, Value};
 
 /// The routes of the engine, read from the source so that a route added
@@ -139,7 +136,7 @@ async fn every_api_route_without_a_key_or_with_a_wrong_key_is_401_and_nothing_el
         .await;
     let id = invoice["id"].as_str().unwrap().to_owned();
     app.sim.pay(invoice["address"].as_str().unwrap(), 40_000).unwrap();
-    let event_id = wait_for("an event", Duration::from_secs(5), || async {
+    let event_id = eventually("an event", Duration::from_secs(5), || async {
         let reply = app.get(&format!("/api/v1/events?invoice_id={id}")).await;
         reply.body["events"][0]["id"].as_str().map(str::to_owned)
     })
@@ -382,7 +379,7 @@ async fn public_routes_take_only_the_random_id() {
     let last = last.unwrap();
     let real = last["id"].as_str().unwrap();
     app.sim.pay(last["address"].as_str().unwrap(), 1000).unwrap();
-    let event = wait_for("an event", Duration::from_secs(5), || async {
+    let event = eventually("an event", Duration::from_secs(5), || async {
         let reply = app.get(&format!("/api/v1/events?invoice_id={real}")).await;
         reply.body["events"].as_array().and_then(|e| e.first().cloned())
     })
@@ -468,7 +465,7 @@ async fn shop_strings_are_escaped_or_absent_on_the_checkout_page() {
             (reply.text(), reply.header("content-security-policy").map(str::to_owned))
         }
     };
-    let html = wait_for("the confirmed page", Duration::from_secs(15), || async {
+    let html = eventually("the confirmed page", Duration::from_secs(15), || async {
         let (html, _) = page(id.to_owned()).await;
         html.contains("id=\"back\"").then_some(html)
     })
@@ -801,7 +798,7 @@ async fn no_secret_is_logged_at_trace_during_a_full_run() {
 
     // Stop it, and wait for its last words, so that the whole log is read.
     assert_eq!(engine.terminate(Duration::from_secs(10)), Some(0));
-    let output = wait_for("the engine's last log line", Duration::from_secs(5), || async {
+    let output = eventually("the engine's last log line", Duration::from_secs(5), || async {
         let out = engine.output();
         out.contains("bchpay stopped").then_some(out)
     })

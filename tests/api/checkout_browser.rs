@@ -6,14 +6,12 @@
 //! Without Chromium the test fails under CI (`.ci/run` installs it) and is
 //! skipped, loudly, elsewhere.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::helpers::*;
 use base64::Engine as _;
-use common::*;
 use serde_json::{json, Value};
 
 /// Debian's Chromium.
@@ -63,10 +61,7 @@ impl Browser {
                 "{} missing: apt-get install -y chromium chromium-driver",
                 missing.join(" and ")
             );
-            if std::env::var_os("CI").is_some() {
-                panic!("{msg} (.ci/run installs them)");
-            }
-            eprintln!("\n!!!!!!!! SKIPPING the checkout browser test: {msg} !!!!!!!!\n");
+            skip_unless_ci(&format!("the checkout browser test: {msg}"));
             return None;
         }
         let port = free_port();
@@ -81,7 +76,7 @@ impl Browser {
             base: format!("http://127.0.0.1:{port}"),
         };
         let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
-        wait_for("chromedriver to be ready", Duration::from_secs(20), || async {
+        eventually("chromedriver to be ready", Duration::from_secs(20), || async {
             let (_, body) = get_json(&format!("{}/status", driver.base)).await?;
             (body["value"]["ready"] == true).then_some(())
         })
@@ -206,16 +201,15 @@ return {
 
 /// Waits until the page's status text is `want`; the page as [`READ_PAGE`] reads it.
 async fn wait_status(browser: &Browser, want: &str) -> Value {
-    let mut last = Value::Null;
-    let start = std::time::Instant::now();
-    while start.elapsed() < STATUS_BAR {
-        last = browser.eval(READ_PAGE).await;
-        if last["status"] == want {
-            return last;
+    eventually(&format!("the page to show {want:?}"), STATUS_BAR, || async {
+        let page = browser.eval(READ_PAGE).await;
+        if page["status"] == want {
+            Ok(page)
+        } else {
+            Err(format!("it shows {page}"))
         }
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page did not show {want:?} within {STATUS_BAR:?}; it shows {last}");
+    })
+    .await
 }
 
 #[actix_rt::test]
@@ -254,7 +248,7 @@ async fn the_page_in_a_browser_follows_the_payment_to_confirmed_by_itself() {
     assert_eq!(description, "Two coffees & a <croissant>");
     // The countdown runs in the page.
     let first = waiting["timer"].as_str().unwrap().to_owned();
-    let ticking = wait_for("the countdown to tick", Duration::from_secs(4), || async {
+    let ticking = eventually("the countdown to tick", Duration::from_secs(4), || async {
         let now = browser.eval(READ_PAGE).await;
         (now["timer"] != first.as_str()).then_some(now)
     })

@@ -1,14 +1,12 @@
 //! `GET /metrics`: well-formed Prometheus text with the series api.md lists,
 //! moving with what happens (an invoice created, a failed RPC), and no secret.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use crate::helpers::*;
 use bchpay::config::Secret;
 use bchpay::sim::{Sim, SimConfig};
-use common::*;
 use serde_json::json;
 
 /// The daemon's password, an API key and the webhook secret: none may show.
@@ -372,7 +370,7 @@ async fn metrics_count_a_failed_rpc_and_show_the_link_down() {
     assert_eq!(before.sum("bchpay_rpc_errors_total"), 0.0, "no failure yet");
     app.sim.stop_listening().await;
 
-    let after = wait_for("an RPC error counted", Duration::from_secs(10), || async {
+    let after = eventually("an RPC error counted", Duration::from_secs(10), || async {
         let (_, e) = scrape(&app).await;
         (e.sum("bchpay_rpc_errors_total") > 0.0).then_some(e)
     })
@@ -380,7 +378,7 @@ async fn metrics_count_a_failed_rpc_and_show_the_link_down() {
     for s in after.find("bchpay_rpc_errors_total", &[]) {
         assert!(s.labels.contains_key("method"), "errors are by method: {s:?}");
     }
-    let down = wait_for("the link down in /metrics", Duration::from_secs(10), || async {
+    let down = eventually("the link down in /metrics", Duration::from_secs(10), || async {
         let (_, e) = scrape(&app).await;
         (e.value("bchpay_wallet_link_up", &[]) == 0.0).then_some(e)
     })

@@ -2,15 +2,13 @@
 //! subcommand, as a table and as JSON), on a store a running engine holds
 //! (refused at once, store untouched), and through the admin API.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::helpers::*;
 use bchpay::sim::{Sim, SimConfig};
-use common::*;
 use serde_json::{json, Value};
 
 /// The engine's configuration against `sim`: fast polling, a small pool, and
@@ -254,28 +252,9 @@ async fn get_ok(client: &awc::Client, url: &str) -> Value {
     reply.body
 }
 
-/// Waits until `check` gives `Ok`, polling every 20 ms; at the deadline panics
-/// with the last `Err` (what was seen instead).
-async fn settle<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    let start = Instant::now();
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(seen) if start.elapsed() > deadline => {
-                panic!("timed out after {deadline:?} waiting for {what}; saw {seen}")
-            }
-            Err(_) => actix_rt::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-}
-
 /// Waits until `/readyz` shows `n` addresses in the pool.
 async fn wait_pool(base: &str, n: u64) {
-    settle(
+    eventually(
         &format!("{n} addresses in the pool"),
         Duration::from_secs(10),
         || async {
@@ -312,7 +291,7 @@ async fn running_fixture(sim: &Sim) -> (Engine, Vec<Value>, String, Vec<Value>) 
     let txid = sim.pay(created[0]["address"].as_str().unwrap(), 70_000).expect("pay");
     sim.mine(1);
     let url = format!("{base}/api/v1/invoices/{paid_id}");
-    wait_for("the paid invoice confirmed", Duration::from_secs(10), || async {
+    eventually("the paid invoice confirmed", Duration::from_secs(10), || async {
         let inv = get_ok(&client, &url).await;
         (inv["status"] == "confirmed").then_some(())
     })
@@ -321,7 +300,7 @@ async fn running_fixture(sim: &Sim) -> (Engine, Vec<Value>, String, Vec<Value>) 
     // behind it (one invoice's events go in order): nothing moves in the
     // store any more until the retry an hour later.
     let events_url = format!("{base}/api/v1/events?invoice_id={paid_id}");
-    let events = settle("one attempt at each event", Duration::from_secs(10), || async {
+    let events = eventually("one attempt at each event", Duration::from_secs(10), || async {
         let body = get_ok(&client, &events_url).await;
         let events = body["events"].as_array().cloned().unwrap_or_default();
         let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();

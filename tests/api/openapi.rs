@@ -2,13 +2,11 @@
 //! is routed by the running engine, every route of `src/http/mod.rs::routes`
 //! is in the spec, and the spec's main schemas name the fields real answers have.
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
+use crate::helpers::*;
 use awc::http::Method;
-use common::*;
 use serde_json::{json, Value};
 
 /// The spec as JSON.
@@ -290,7 +288,7 @@ async fn every_operation_of_the_spec_is_routed_and_its_schemas_match_real_answer
         .await;
     let id = invoice["id"].as_str().unwrap().to_owned();
     app.sim.pay(invoice["address"].as_str().unwrap(), 10_000).expect("pay");
-    let events = wait_for("an event of the paid invoice", Duration::from_secs(10), || async {
+    let events = eventually("an event of the paid invoice", Duration::from_secs(10), || async {
         let reply = app.get(&format!("/api/v1/events?invoice_id={id}")).await;
         reply.body["events"].as_array().filter(|e| !e.is_empty()).cloned()
     })

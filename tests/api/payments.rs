@@ -4,15 +4,13 @@
 //! issue's bars as deadlines: a status change shows within one poll interval
 //! plus a margin, an expiry within 1 s of `expires_at`.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::helpers::*;
 use bchpay::invoice::InvoiceId;
 use bchpay::sim::Sim;
 use chrono::{DateTime, Utc};
-use common::*;
 use serde_json::{json, Value};
 
 /// The confirmer's interval in these tests.
@@ -87,33 +85,16 @@ async fn wait_invoice(
     deadline: Duration,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let last = std::cell::RefCell::new(Value::Null);
-    let found = wait_for_or_none(deadline, || async {
+    let check = &check;
+    eventually(&format!("{id} {what}"), deadline, || async move {
         let inv = invoice(app, id).await;
-        let ok = check(&inv);
-        *last.borrow_mut() = inv.clone();
-        ok.then_some(inv)
+        if check(&inv) {
+            Ok(inv)
+        } else {
+            Err(inv.to_string())
+        }
     })
-    .await;
-    found.unwrap_or_else(|| panic!("{what}: not within {deadline:?}; last seen {}", last.borrow()))
-}
-
-/// Like `common::wait_for`, but `None` at the deadline (for a better message).
-async fn wait_for_or_none<T, F, Fut>(deadline: Duration, mut check: F) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return Some(v);
-        }
-        if start.elapsed() > deadline {
-            return None;
-        }
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    .await
 }
 
 /// `status`, `exception`, `received_sats` of an invoice, for compact asserts.
@@ -190,7 +171,7 @@ async fn sim_barrier(sim: &Sim) {
 /// `getinfo` arrives after now has finished once the next one arrives.
 async fn wait_full_tick(app: &TestApp) {
     let start = app.sim.requests_for("getinfo");
-    wait_for(
+    eventually(
         "a whole confirmer tick",
         Duration::from_millis(POLL_MS * 2) + MARGIN * 2,
         || async { (app.sim.requests_for("getinfo") >= start + 2).then_some(()) },
@@ -202,7 +183,7 @@ async fn wait_full_tick(app: &TestApp) {
 /// `history`, so that the next tick is a whole interval away.
 async fn wait_tick_started(app: &TestApp, deadline: Duration) {
     let (info, history) = (app.sim.requests_for("getinfo"), app.sim.requests_for("history"));
-    wait_for("a confirmer tick to read the wallet history", deadline, || async {
+    eventually("a confirmer tick to read the wallet history", deadline, || async {
         (app.sim.requests_for("getinfo") > info && app.sim.requests_for("history") > history).then_some(())
     })
     .await;
@@ -256,7 +237,7 @@ async fn a_full_payment_is_paid_then_confirmed_with_one_event_per_transition() {
     assert_eq!(confirmed["confirmations"], 1, "{confirmed}");
     assert_eq!(confirmed["payments"][0]["height"], tip, "{confirmed}");
     assert!(confirmed["confirmed_at"].is_string(), "{confirmed}");
-    let page = wait_for("the status page to show 1 confirmation", bar(), || async {
+    let page = eventually("the status page to show 1 confirmation", bar(), || async {
         let page = status_page(&app, &id).await;
         (page["confirmations"] == 1).then_some(page)
     })
@@ -307,7 +288,7 @@ async fn a_payment_shows_within_a_tick_while_the_server_view_is_slow() {
 
     // Pay just as a server look (the sweep's) begins: the daemon is busy for SLOW.
     let looks = app.sim.requests_for("getaddresshistory");
-    wait_for(
+    eventually(
         "a server look to begin",
         Duration::from_millis(POLL_MS * bchpay::confirmer::SWEEP_EVERY) + SLOW + MARGIN,
         || async { (app.sim.requests_for("getaddresshistory") > looks).then_some(()) },
@@ -556,21 +537,22 @@ async fn at_expiry_unpaid_invoices_expire_late_payments_are_paid_late_and_droppe
     // Each unpaid one expires within 1 s of its expires_at, as the checkout page sees it.
     for id in [&unpaid, &late, &partial] {
         let at = expiry[id.as_str()];
-        loop {
-            let page = status_page(&app, id).await;
-            let seen = Utc::now();
-            if page["status"] == "expired" {
-                assert!(seen >= at, "{id} expired before {at}: seen at {seen}");
-                break;
-            }
-            assert_eq!(page["status"], "new", "{id}: {page}");
-            let late_by = (seen - at).to_std().unwrap_or_default();
-            assert!(
-                late_by <= EXPIRY_BAR,
-                "{id} not expired {late_by:?} after its expires_at {at}"
-            );
-            actix_rt::time::sleep(Duration::from_millis(20)).await;
-        }
+        let deadline = (at - Utc::now()).to_std().unwrap_or_default() + EXPIRY_BAR;
+        eventually(
+            &format!("{id} expired within {EXPIRY_BAR:?} of {at}"),
+            deadline,
+            || async {
+                let page = status_page(&app, id).await;
+                let seen = Utc::now();
+                if page["status"] == "expired" {
+                    assert!(seen >= at, "{id} expired before {at}: seen at {seen}");
+                    return Ok(());
+                }
+                assert_eq!(page["status"], "new", "{id}: {page}");
+                Err(page.to_string())
+            },
+        )
+        .await;
     }
     assert_eq!(
         summary(&invoice(&app, &unpaid).await),
@@ -842,7 +824,7 @@ async fn ticks_over_fifty_quiet_invoices_cost_a_bounded_number_of_round_trips() 
 
     wait_tick_started(&app, bar()).await;
     let (requests, ticks) = (app.sim.request_count(), app.sim.requests_for("getinfo"));
-    wait_for(
+    eventually(
         &format!("{TICKS} ticks"),
         Duration::from_millis(POLL_MS * TICKS) + MARGIN * 3,
         || async { (app.sim.requests_for("getinfo") > ticks + TICKS).then_some(()) },

@@ -3,13 +3,11 @@
 //! start are watched, and a payment that vanished while the engine was down
 //! is noticed.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::helpers::*;
 use awc::http::Method;
 use bchpay::sim::{Sim, SimConfig};
-use common::*;
 use serde_json::{json, Value};
 
 fn config(sim: &Sim) -> String {
@@ -66,7 +64,7 @@ async fn invoices_created_right_after_a_restart_are_watched() {
         }
         for inv in &invoices {
             let id = inv["id"].as_str().unwrap();
-            wait_for(&format!("round {round}: {id} paid"), Duration::from_secs(3), || async {
+            eventually(&format!("round {round}: {id} paid"), Duration::from_secs(3), || async {
                 (invoice(&client, &engine.base, id).await["status"] == "paid").then_some(())
             })
             .await;
@@ -88,7 +86,7 @@ async fn a_partial_payment_that_vanished_while_the_engine_was_down_is_noticed_af
     let inv = create(&client, &engine.base, 100_000).await;
     let id = inv["id"].as_str().unwrap().to_owned();
     let txid = sim.pay(inv["address"].as_str().unwrap(), 40_000).unwrap();
-    wait_for("the partial payment seen", Duration::from_secs(5), || async {
+    eventually("the partial payment seen", Duration::from_secs(5), || async {
         (invoice(&client, &engine.base, &id).await["received_sats"] == 40_000).then_some(())
     })
     .await;
@@ -96,7 +94,7 @@ async fn a_partial_payment_that_vanished_while_the_engine_was_down_is_noticed_af
     engine.kill();
     sim.drop_tx(&txid).unwrap();
     let engine = Engine::spawn_in(engine.into_dir(), &config(&sim), &[]);
-    let seen = wait_for("the vanished payment noticed", Duration::from_secs(5), || async {
+    let seen = eventually("the vanished payment noticed", Duration::from_secs(5), || async {
         let inv = invoice(&client, &engine.base, &id).await;
         (inv["received_sats"] == 0).then_some(inv)
     })

@@ -2,15 +2,13 @@
 //! the real process, with the same addresses, and no handed-out address is
 //! ever back in the pool.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use crate::helpers::*;
 use bchpay::cashaddr::Address;
 use bchpay::sim::{Sim, SimConfig};
 use bchpay::store::Store;
-use common::*;
 use futures_util::StreamExt;
 use serde_json::json;
 

@@ -1,25 +1,21 @@
 //! Webhooks (issue 5): the engine delivers its events to a real HTTP receiver
-//! on loopback (`common/receiver.rs`) whose answers each test scripts:
+//! on loopback (`helpers/receiver.rs`) whose answers each test scripts:
 //! signed over the raw body, retried on the configured schedule, in order per
 //! invoice, resumed after SIGKILL of the real binary, and verified by the
 //! receiver snippets of `tests/receivers/`. Retry schedules are set small
 //! here (whole seconds); "at the configured delays" means the gaps measured at
 //! the receiver match them within [`EARLY`] / [`LATE`].
 
-mod common;
-#[path = "common/receiver.rs"]
-mod receiver;
-
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::helpers::receiver::{Delivery, Receiver};
+use crate::helpers::*;
 use bchpay::config::Secret;
 use bchpay::sim::{Sim, SimConfig};
-use common::*;
 use hmac::{Hmac, Mac};
-use receiver::{Delivery, Receiver};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
@@ -89,17 +85,13 @@ async fn wait_event(
     deadline: Duration,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let start = Instant::now();
-    loop {
+    let check = &check;
+    eventually(&format!("{kind} of {invoice} {what}"), deadline, || async move {
         let events = list_events(app, &format!("invoice_id={invoice}")).await;
-        if let Some(e) = events.iter().find(|e| e["type"] == kind && check(e)) {
-            return e.clone();
-        }
-        if start.elapsed() > deadline {
-            panic!("{kind} of {invoice}: not {what} within {deadline:?}; events: {events:#?}");
-        }
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+        let found = events.iter().find(|e| e["type"] == kind && check(e)).cloned();
+        found.ok_or_else(|| format!("events: {events:#?}"))
+    })
+    .await
 }
 
 /// The statuses of an event's attempts, as its `attempt_log` shows them.
@@ -536,7 +528,7 @@ async fn fifty_pending_events_survive_sigkill_and_are_each_delivered_once_in_ord
         sim.pay(reply.body["address"].as_str().unwrap(), 10_000 + i).unwrap();
         invoices.insert(reply.body["id"].as_str().unwrap().to_owned());
     }
-    let pending = wait_for("50 pending events", Duration::from_secs(8), || async {
+    let pending = eventually("50 pending events", Duration::from_secs(8), || async {
         let events = engine_events(&client, &engine.base, "state=pending&limit=500").await;
         (events.len() == 50).then_some(events)
     })
@@ -560,7 +552,7 @@ async fn fifty_pending_events_survive_sigkill_and_are_each_delivered_once_in_ord
     let engine = Engine::spawn_in(dir, &config, &[]);
     receiver.start();
 
-    wait_for("all 50 delivered", Duration::from_secs(10), || async {
+    eventually("all 50 delivered", Duration::from_secs(10), || async {
         let delivered = engine_events(&client, &engine.base, "state=delivered&limit=500").await;
         (delivered.len() == 50).then_some(())
     })
@@ -650,7 +642,7 @@ async fn events_of_an_invoice_with_no_endpoint_are_listed_as_no_endpoint_never_s
     receiver
         .wait("loud's confirmed", Duration::from_secs(5), |d| d.len() >= 3)
         .await;
-    let events = wait_for("quiet's three events", Duration::from_secs(2), || async {
+    let events = eventually("quiet's three events", Duration::from_secs(2), || async {
         let events = list_events(&app, &format!("invoice_id={quiet}")).await;
         (events.len() == 3).then_some(events)
     })
@@ -702,22 +694,18 @@ fn serve_until_exit(dir: &Path, config: &str, deadline: Duration) -> Option<(std
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn bchpay");
-    let start = Instant::now();
-    while start.elapsed() < deadline {
-        if child.try_wait().expect("try_wait").is_some() {
-            let output = child.wait_with_output().expect("output");
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            return Some((output.status, text));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if poll_blocking(deadline, || child.try_wait().expect("try_wait")).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
+    let output = child.wait_with_output().expect("output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some((output.status, text))
 }
 
 #[test]
@@ -747,10 +735,11 @@ fn available(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Says loudly that a snippet was not run (`--no-capture` or
-/// `--success-output immediate` shows it under nextest).
+/// Says loudly that a snippet was not run, or fails under `CI`.
 fn skipped(program: &str, snippet: &str) {
-    eprintln!("SKIPPED: `{program}` is not on PATH, tests/receivers/{snippet} was not run");
+    skip_unless_ci(&format!(
+        "`{program}` is not on PATH, tests/receivers/{snippet} was not run"
+    ));
 }
 
 /// A real signed delivery: the raw body and its `Bchpay-Signature` header.

@@ -3,14 +3,12 @@
 //! one and listed page by page, an order id makes creation idempotent, and
 //! every `/api/v1` route wants the key.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::helpers::*;
 use bchpay::invoice::InvoiceId;
 use chrono::{DateTime, Utc};
-use common::*;
 use serde_json::{json, Value};
 
 /// A time of the API: RFC 3339 in UTC with a `Z`.
@@ -43,7 +41,7 @@ async fn create_in_order(app: &TestApp, n: usize, body: impl Fn(usize) -> Value)
             .invoice(&InvoiceId::parse(&id).unwrap())
             .unwrap()
             .expect("a created invoice is stored");
-        wait_for(
+        eventually(
             "the clock to pass the last creation",
             Duration::from_secs(1),
             || async { (Utc::now().timestamp_millis() > stored.created_at.timestamp_millis()).then_some(()) },

@@ -1,14 +1,12 @@
 //! `bchpay demo`: the real binary prints its walk-through, serves, and the
 //! walk-through works when followed to the letter by a program.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// A running `bchpay demo`, its output captured; killed on drop.
@@ -49,26 +47,12 @@ impl Demo {
     /// Waits until a printed line contains every one of `needles`; that line.
     /// Panics at the deadline with everything printed.
     async fn wait_line(&self, what: &str, deadline: Duration, needles: &[&str]) -> String {
-        let start = std::time::Instant::now();
-        loop {
-            let found = self
-                .output
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| needles.iter().all(|n| l.contains(n)))
-                .cloned();
-            if let Some(line) = found {
-                return line;
-            }
-            if start.elapsed() > deadline {
-                panic!(
-                    "timed out after {deadline:?} waiting for {what}; the demo printed:\n{}",
-                    self.text()
-                );
-            }
-            actix_rt::time::sleep(Duration::from_millis(20)).await;
-        }
+        let found = || {
+            let lines = self.output.lock().unwrap();
+            let line = lines.iter().find(|l| needles.iter().all(|n| l.contains(n))).cloned();
+            line.ok_or_else(|| format!("the demo printed:\n{}", lines.join("\n")))
+        };
+        eventually(what, deadline, || async { found() }).await
     }
 
     /// The value after `label` on the line that starts with it (first word).
@@ -152,7 +136,7 @@ async fn the_demo_prints_its_walkthrough_and_following_it_ends_in_a_confirmed_we
     assert_eq!(status, 200);
     // The walk-through is printed before the wallet link is up and the pool
     // filled: a program (faster than a human pasting) waits for /readyz.
-    wait_for("/readyz 200", Duration::from_secs(10), || async {
+    eventually("/readyz 200", Duration::from_secs(10), || async {
         let (status, _) = readyz(&base).await?;
         (status == 200).then_some(())
     })
@@ -218,7 +202,7 @@ async fn the_demo_refuses_a_port_already_taken() {
     let bind = taken.local_addr().unwrap().to_string();
     let demo = Demo::spawn(&bind);
     let mut demo = demo;
-    let status = wait_for("the demo to exit", Duration::from_secs(10), || {
+    let status = eventually("the demo to exit", Duration::from_secs(10), || {
         let exited = demo.child.try_wait().expect("try_wait");
         async move { exited }
     })

@@ -10,9 +10,11 @@ use bchpay::money::parse_daemon_bch;
 use bchpay::sim::{Fault, Sim, SimConfig};
 use serde_json::{json, Value};
 
+use crate::helpers::eventually;
+
 const USER: &str = "bchrpc";
 const PASSWORD: &str = "s3cret";
-const FIXTURES: &str = include_str!("fixtures/electron-cash-replies.json");
+const FIXTURES: &str = include_str!("../fixtures/electron-cash-replies.json");
 /// The address and transaction of the recording, replaced by the sim's own.
 const RECORDED_ADDRESS: &str = "qrt5k6j4v6acljaym985h7xl49a2y8aufunmwusnen";
 const RECORDED_TXID: &str = "ff871cee7410db32ccd8d9c5cacd83de6e94d7da9fdd0322c8272ccb4efbd243";
@@ -244,11 +246,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 }
 
 async fn wait_until(what: &str, deadline: Duration, mut cond: impl FnMut() -> bool) {
-    let end = Instant::now() + deadline;
-    while !cond() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(what, deadline, || std::future::ready(cond())).await
 }
 
 #[actix_rt::test]
@@ -390,16 +388,15 @@ async fn the_down_fault_refuses_connections_for_a_while_then_listens_again() {
         .await
         .expect("answers");
     assert_eq!(resp.status(), 200);
-    let end = Instant::now() + Duration::from_secs(5);
-    while client.get(format!("{}/sim/state", sim.url())).send().await.is_ok() {
-        assert!(Instant::now() < end, "never went down");
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
-    let end = Instant::now() + Duration::from_secs(5);
-    while client.get(format!("{}/sim/state", sim.url())).send().await.is_err() {
-        assert!(Instant::now() < end, "never came back");
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    let state = format!("{}/sim/state", sim.url());
+    eventually("the simulator to go down", Duration::from_secs(5), || async {
+        client.get(&state).send().await.is_err()
+    })
+    .await;
+    eventually("the simulator to come back", Duration::from_secs(5), || async {
+        client.get(&state).send().await.is_ok()
+    })
+    .await;
     assert_eq!(call(&sim, "version", json!([])).await["result"], json!("4.4.5"));
 }
 

@@ -3,12 +3,10 @@
 //! wrote and loads nothing from anywhere else. The browser test is
 //! `checkout_browser.rs`.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::helpers::*;
 use base64::Engine as _;
-use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -283,7 +281,7 @@ async fn the_page_shows_paid_then_confirmed_in_words_and_then_the_way_back() {
         let path = format!("/i/{id}/status");
         let app = &app;
         async move {
-            wait_for(&format!("status {want}"), Duration::from_secs(5), || async {
+            eventually(&format!("status {want}"), Duration::from_secs(5), || async {
                 let reply = app.get_with(&path, None).await;
                 (reply.body["status"] == want).then_some(())
             })
@@ -325,7 +323,7 @@ async fn a_partial_payment_and_an_overpayment_are_said_in_words() {
     let path = format!("/i/{id}");
 
     app.sim.pay(address, 23_000).expect("pay part");
-    let partial = wait_for("the partial payment on the page", Duration::from_secs(5), || async {
+    let partial = eventually("the partial payment on the page", Duration::from_secs(5), || async {
         let html = page(&app, &path, None).await.html;
         (element_text(&html, "status") != "Waiting for payment").then_some(html)
     })
@@ -336,7 +334,7 @@ async fn a_partial_payment_and_an_overpayment_are_said_in_words() {
     );
 
     app.sim.pay(address, 200_000).expect("pay the rest and more");
-    let over = wait_for("the overpayment on the page", Duration::from_secs(5), || async {
+    let over = eventually("the overpayment on the page", Duration::from_secs(5), || async {
         let html = page(&app, &path, None).await.html;
         (element_text(&html, "status").starts_with("Paid")).then_some(html)
     })

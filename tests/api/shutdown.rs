@@ -1,12 +1,10 @@
 //! Stopping: SIGTERM stops the engine cleanly within a few seconds, and what
 //! was acknowledged is there after a restart (design.md, Stopping and starting).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::helpers::*;
 use bchpay::sim::{Sim, SimConfig};
-use common::*;
 use serde_json::json;
 
 #[actix_rt::test]

@@ -2,32 +2,30 @@
 //! in-process, the simulator, and waiting on conditions with deadlines.
 #![allow(dead_code)]
 
-use std::future::Future;
+mod eventually;
+pub mod raw_http;
+pub mod receiver;
+
+#[allow(unused_imports)] // each test binary uses its own part of them
+pub use eventually::{eventually, eventually_blocking, poll, poll_blocking, poll_every, Sighting};
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-/// Waits until `check` returns `Some`, polling every 20 ms, or panics at the deadline.
-pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if start.elapsed() > deadline {
-            panic!("timed out after {deadline:?} waiting for {what}");
-        }
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
+/// A test that cannot run here (a tool is missing): under `CI` that is a
+/// failure (`.ci/run` installs every tool a test needs), elsewhere it says so
+/// loudly and the test returns.
+pub fn skip_unless_ci(why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{why} (under CI every test runs: .ci/run installs what it needs)");
     }
+    eprintln!("\n!!!!!!!! SKIPPED: {why} !!!!!!!!\n");
 }
 
 /// A loopback port that was free a moment ago (for a daemon that starts later).
@@ -60,7 +58,7 @@ pub async fn wallet_state(base: &str) -> Option<String> {
 
 /// Waits until `/readyz` shows the wallet `state`.
 pub async fn wait_wallet_state(base: &str, state: &str, deadline: Duration) -> Value {
-    wait_for(&format!("wallet state {state}"), deadline, || async {
+    eventually(&format!("wallet state {state}"), deadline, || async {
         let (_, body) = readyz(base).await?;
         (body["wallet"]["state"] == state).then_some(body)
     })
@@ -70,7 +68,7 @@ pub async fn wait_wallet_state(base: &str, state: &str, deadline: Duration) -> V
 /// Waits until `/readyz` shows at least `n` addresses in the pool, so that the
 /// next `n` creations need no wallet call.
 pub async fn wait_pool_available(base: &str, n: u64, deadline: Duration) -> Value {
-    wait_for(&format!("{n} addresses in the pool"), deadline, || async {
+    eventually(&format!("{n} addresses in the pool"), deadline, || async {
         let (_, body) = readyz(base).await?;
         (body["address_pool"]["available"].as_u64()? >= n).then_some(body)
     })
@@ -162,14 +160,10 @@ impl Engine {
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        let start = std::time::Instant::now();
-        while start.elapsed() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        let child = &mut self.child;
+        poll_blocking(deadline, || child.try_wait().ok().flatten())
+            .ok()
+            .and_then(|status| status.code())
     }
 
     pub fn kill(&mut self) {
@@ -408,7 +402,7 @@ impl TestApp {
     /// Waits until the pool holds `addresses.pool_high` addresses.
     pub async fn wait_pool_full(&self) {
         let high = self.settings.addresses.pool_high;
-        wait_for(&format!("a full pool of {high}"), Duration::from_secs(10), || async {
+        eventually(&format!("a full pool of {high}"), Duration::from_secs(10), || async {
             (self.reader.pool_len() == high).then_some(())
         })
         .await;

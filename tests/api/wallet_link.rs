@@ -1,15 +1,13 @@
 //! The wallet link: bchpay degrades and recovers by itself whatever the
 //! daemon does (issue 2). The simulator runs on an OS-chosen loopback port.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::helpers::*;
 use bchpay::electron_cash::rpc::{CreateNewAddress, GetInfo, Version};
 use bchpay::electron_cash::{RpcError, WalletLink};
 use bchpay::sim::{Fault, Sim, SimConfig};
 use bchpay::startup::Application;
-use common::*;
 
 /// An engine in this process against `sim`, with a per-call timeout.
 async fn engine_against(sim: &Sim, timeout_secs: u64) -> (String, WalletLink, tempfile::TempDir) {
@@ -36,7 +34,7 @@ async fn an_engine_started_before_its_wallet_is_ready_within_1_5_s_of_the_wallet
     let pid = engine.pid();
 
     let healthz = format!("{}/healthz", engine.base);
-    let (health, _) = wait_for("healthz", Duration::from_secs(5), || get_json(&healthz)).await;
+    let (health, _) = eventually("healthz", Duration::from_secs(5), || get_json(&healthz)).await;
     assert_eq!(health, 200);
     let (status, body) = readyz(&engine.base).await.unwrap();
     assert_eq!(status, 503);
@@ -57,7 +55,7 @@ async fn an_engine_started_before_its_wallet_is_ready_within_1_5_s_of_the_wallet
     .await
     .unwrap();
     let wallet_up = Instant::now();
-    wait_for("readyz 200", Duration::from_millis(1_500), || async {
+    eventually("readyz 200", Duration::from_millis(1_500), || async {
         readyz(&engine.base).await.filter(|(status, _)| *status == 200)
     })
     .await;

@@ -3,11 +3,9 @@
 //! it look at once (long before the next poll), and it subscribes again after
 //! the daemon restarted and forgot.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 const TOKEN: &str = "push-token-0123456789abcdef";
@@ -35,13 +33,13 @@ async fn a_push_makes_the_engine_see_a_payment_long_before_the_next_poll() {
     let app = app_with_pushes().await;
     let invoice = app.create_ok(&json!({"amount": "0.0005"})).await;
     let id = invoice["id"].as_str().unwrap().to_owned();
-    wait_for("the notify subscription", Duration::from_secs(3), || async {
+    eventually("the notify subscription", Duration::from_secs(3), || async {
         (app.sim.requests_for("notify") >= 1).then_some(())
     })
     .await;
 
     app.sim.pay(invoice["address"].as_str().unwrap(), 50_000).unwrap();
-    wait_for("paid through a push", Duration::from_secs(3), || async {
+    eventually("paid through a push", Duration::from_secs(3), || async {
         (status_of(&app, &id).await == "paid").then_some(())
     })
     .await;
@@ -52,20 +50,20 @@ async fn a_daemon_that_restarted_is_subscribed_again() {
     let app = app_with_pushes().await;
     let invoice = app.create_ok(&json!({"amount": "0.0005"})).await;
     let id = invoice["id"].as_str().unwrap().to_owned();
-    wait_for("the first subscription", Duration::from_secs(3), || async {
+    eventually("the first subscription", Duration::from_secs(3), || async {
         (app.sim.requests_for("notify") >= 1).then_some(())
     })
     .await;
 
     app.sim.restart_daemon();
-    wait_for(
+    eventually(
         "a second subscription after the restart",
         Duration::from_secs(8),
         || async { (app.sim.requests_for("notify") >= 2).then_some(()) },
     )
     .await;
     app.sim.pay(invoice["address"].as_str().unwrap(), 50_000).unwrap();
-    wait_for("paid through a push", Duration::from_secs(3), || async {
+    eventually("paid through a push", Duration::from_secs(3), || async {
         (status_of(&app, &id).await == "paid").then_some(())
     })
     .await;

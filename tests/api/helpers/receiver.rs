@@ -224,21 +224,19 @@ impl Receiver {
     /// Waits until `check` holds for the requests so far, or panics at the
     /// deadline with what arrived.
     pub async fn wait(&self, what: &str, deadline: Duration, check: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
-        let start = Instant::now();
-        loop {
+        let check = &check;
+        super::eventually(what, deadline, || async move {
             let seen = self.deliveries();
             if check(&seen) {
-                return seen;
+                return Ok(seen);
             }
-            if start.elapsed() > deadline {
-                let summary: Vec<String> = seen
-                    .iter()
-                    .map(|d| format!("{} #{} {} -> {}", d.kind(), d.sequence(), d.event_id(), d.answered))
-                    .collect();
-                panic!("timed out after {deadline:?} waiting for {what}; the receiver got {summary:#?}");
-            }
-            actix_rt::time::sleep(Duration::from_millis(20)).await;
-        }
+            let summary: Vec<String> = seen
+                .iter()
+                .map(|d| format!("{} #{} {} -> {}", d.kind(), d.sequence(), d.event_id(), d.answered))
+                .collect();
+            Err(format!("the receiver got {summary:#?}"))
+        })
+        .await
     }
 }
 

@@ -2,14 +2,12 @@
 //! pool lasts, says `503 wallet_unavailable` when it cannot get an address,
 //! refills by itself, and never hands an address out twice.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::helpers::*;
 use bchpay::cashaddr::Address;
 use bchpay::sim::{Sim, SimConfig};
-use common::*;
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -21,7 +19,7 @@ async fn pool_available(base: &str) -> Option<u64> {
 
 /// Waits until `/readyz` shows `n` addresses available.
 async fn wait_pool_available(base: &str, n: u64, deadline: Duration) {
-    wait_for(&format!("address_pool.available = {n}"), deadline, || async {
+    eventually(&format!("address_pool.available = {n}"), deadline, || async {
         (pool_available(base).await == Some(n)).then_some(())
     })
     .await;

@@ -2,9 +2,7 @@
 //! api.md, each checking the status, the stable code, the field at fault, and
 //! that the store is exactly as it was (invoices, pool, address ledger).
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// A settled engine: wallet up, pool full, so nothing moves unless a request moves it.
