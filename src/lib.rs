@@ -19,6 +19,8 @@
 //! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
+//! - [`greenfield`]: BTCPay Greenfield compatibility: its bodies and webhook
+//!   event bodies (pure; not yet served, see `docs/greenfield.md`).
 //! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
 //! - [`inspect`]: `bchpay inspect`: the store as tables or JSON.
@@ -35,6 +37,7 @@ pub mod confirmer;
 pub mod demo;
 pub mod electron_cash;
 pub mod event;
+pub mod greenfield;
 pub mod http;
 pub mod inspect;
 pub mod invoice;
