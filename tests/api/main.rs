@@ -20,6 +20,7 @@ mod bad_input;
 mod checkout;
 mod checkout_browser;
 mod demo;
+mod deploy;
 mod inspect;
 mod invoices;
 mod metrics;
