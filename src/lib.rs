@@ -23,6 +23,8 @@
 //! - [`http`]: the HTTP API: the `/api/v1` route table (`http::routes`, each
 //!   route's permission), the guard that checks every request against it
 //!   (`http::guard`: key, permission, JSON body), handlers, `ApiError`.
+//! - [`greenfield`]: BTCPay Greenfield compatibility: its bodies and webhook
+//!   event bodies (pure; not yet served, see `docs/greenfield.md`).
 //! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
 //! - [`inspect`]: `bchpay inspect`: the store as tables or JSON.
@@ -40,6 +42,7 @@ pub mod confirmer;
 pub mod demo;
 pub mod electron_cash;
 pub mod event;
+pub mod greenfield;
 pub mod http;
 pub mod inspect;
 pub mod invoice;

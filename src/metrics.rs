@@ -3,6 +3,7 @@
 //! counters.
 
 use std::fmt::Write;
+use std::time::Duration;
 
 use crate::electron_cash::stats::LATENCY_BUCKETS;
 use crate::http::AppState;
@@ -121,6 +122,17 @@ pub fn render(state: &AppState) -> String {
     let _ = writeln!(out, "bchpay_address_pool_available {}", reader.pool_len());
     header(
         &mut out,
+        "bchpay_address_pool_low_watermark",
+        "gauge",
+        "The configured addresses.pool_low: below it the pool is refilled.",
+    );
+    let _ = writeln!(
+        out,
+        "bchpay_address_pool_low_watermark {}",
+        state.settings.addresses.pool_low
+    );
+    header(
+        &mut out,
         "bchpay_outbox_depth",
         "gauge",
         "Webhook events waiting for delivery.",
@@ -154,6 +166,17 @@ pub fn render(state: &AppState) -> String {
         out,
         "bchpay_confirmer_tick_duration_seconds {}",
         tick.duration.as_secs_f64()
+    );
+    header(
+        &mut out,
+        "bchpay_confirmer_poll_interval_seconds",
+        "gauge",
+        "The configured payments.poll_interval_ms, in seconds: the time between ticks.",
+    );
+    let _ = writeln!(
+        out,
+        "bchpay_confirmer_poll_interval_seconds {}",
+        Duration::from_millis(state.settings.payments.poll_interval_ms).as_secs_f64()
     );
     header(
         &mut out,

@@ -46,9 +46,8 @@
 //! varies between runs. Run with `--no-capture` to see one line per round and
 //! the summary, which also goes to `target/drill-summary.txt`.
 
-mod common;
-#[path = "common/receiver.rs"]
-mod receiver;
+#[path = "api/helpers/mod.rs"]
+mod helpers;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -62,10 +61,10 @@ use bchpay::invoice::{Invoice, InvoiceId, InvoiceStatus, NewInvoice, Payment};
 use bchpay::money::Sats;
 use bchpay::sim::{Fault, Sim, SimConfig};
 use bchpay::store::Store;
-use common::*;
+use helpers::receiver::Receiver;
+use helpers::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use receiver::Receiver;
 use serde_json::{json, Value};
 
 /// Kills of the engine.
@@ -76,6 +75,8 @@ const POLL_MS: u64 = 200;
 const CREATE_EVERY: Duration = Duration::from_millis(25);
 /// Creations in flight at most.
 const MAX_IN_FLIGHT: usize = 16;
+/// How long a creation may take before the creator gives up on it.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Invoice lifetime: nothing expires during the drill.
 const EXPIRY_SECS: u64 = 3600;
 /// The monitoring window after expiry (not reached either).
@@ -185,7 +186,7 @@ async fn try_create(client: &awc::Client, base: &str, body: &Value) -> Option<(u
 
 /// Creates invoices at a steady pace until `stop`, against the engine at `base`.
 async fn creator(world: Rc<RefCell<World>>, base: Rc<RefCell<String>>, stop: Rc<Cell<bool>>, seed: u64) {
-    let client = awc::Client::builder().timeout(Duration::from_secs(5)).finish();
+    let client = awc::Client::builder().timeout(CREATE_TIMEOUT).finish();
     let mut rng = StdRng::seed_from_u64(seed);
     let in_flight = Rc::new(Cell::new(0usize));
     let mut ticker = actix_rt::time::interval(CREATE_EVERY);
@@ -217,9 +218,11 @@ async fn creator(world: Rc<RefCell<World>>, base: Rc<RefCell<String>>, stop: Rc<
             in_flight.set(in_flight.get() - 1);
         });
     }
-    while in_flight.get() > 0 {
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Every creation in flight ends by its client's timeout.
+    eventually("the creations in flight to end", CREATE_TIMEOUT * 2, || async {
+        in_flight.get() == 0
+    })
+    .await;
 }
 
 /// Pays a share of the created invoices, mines and drops, until `stop`.
@@ -318,23 +321,20 @@ async fn metric(base: &str, name: &str) -> Option<u64> {
 
 /// Waits until `check` holds, at most `deadline`; whether it did (the drill
 /// goes on to report what is wrong rather than stop at the first wait).
-async fn settle<F, Fut>(what: &str, deadline: Duration, mut check: F) -> bool
+async fn settle<F, Fut>(what: &str, deadline: Duration, check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let start = Instant::now();
-    loop {
-        if check().await {
-            println!("settled: {what} after {} ms", start.elapsed().as_millis());
-            return true;
-        }
-        if start.elapsed() > deadline {
-            println!("NOT settled within {deadline:?}: {what}");
-            return false;
-        }
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    // Every 100 ms: some checks list every invoice through the API.
+    let settled = poll_every(Duration::from_millis(100), deadline, check).await.is_ok();
+    if settled {
+        println!("settled: {what} after {} ms", start.elapsed().as_millis());
+    } else {
+        println!("NOT settled within {deadline:?}: {what}");
     }
+    settled
 }
 
 /// The status and received sats the lifecycle gives `invoice` from the ground truth.

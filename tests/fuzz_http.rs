@@ -11,18 +11,17 @@
 //! runs on the test thread with a blocking client (`common/raw_http.rs`), so
 //! that proptest's synchronous runner never blocks the engine's runtime.
 
-mod common;
-#[path = "common/raw_http.rs"]
-mod raw_http;
+#[path = "api/helpers/mod.rs"]
+mod helpers;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use helpers::raw_http::{exchange, request};
+use helpers::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use raw_http::{exchange, request};
 use serde_json::{json, Value};
 
 /// Cases of the property: enough to reach every mutation many times, few

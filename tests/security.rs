@@ -8,11 +8,8 @@
 //! `RUST_LOG=trace`. No test here reads a source file: the routes come from
 //! the table the server itself mounts (`bchpay::http::routes::API_V1`).
 
-mod common;
-#[path = "common/raw_http.rs"]
-mod raw_http;
-#[path = "common/receiver.rs"]
-mod receiver;
+#[path = "api/helpers/mod.rs"]
+mod helpers;
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -25,10 +22,10 @@ use bchpay::http::auth::authenticate;
 use bchpay::http::routes::{ApiRoute, Body, API_V1};
 use bchpay::invoice::InvoiceId;
 use bchpay::sim::{Fault, Sim, SimConfig};
-use common::*;
+use helpers::raw_http::{exchange, request, RawReply};
+use helpers::receiver::Receiver;
+use helpers::*;
 use proptest::prelude::*;
-use raw_http::{exchange, request, RawReply};
-use receiver::Receiver;
 use serde_json::{json, Value};
 
 /// How long a request may take before it counts as a hang.
@@ -170,7 +167,7 @@ async fn every_route_of_the_table_answers_401_403_or_opens_as_its_permission_say
         .await;
     let id = invoice["id"].as_str().unwrap().to_owned();
     app.sim.pay(invoice["address"].as_str().unwrap(), 40_000).unwrap();
-    let event = wait_for("an event", Duration::from_secs(5), || async {
+    let event = eventually("an event", Duration::from_secs(5), || async {
         let reply = app.get(&format!("/api/v1/events?invoice_id={id}")).await;
         reply.body["events"][0]["id"].as_str().map(str::to_owned)
     })
@@ -335,7 +332,7 @@ async fn a_key_made_through_the_api_is_shown_once_and_marked_used() {
     let denied = app.get_with("/api/v1/admin/stats", Some(&bearer(&key))).await;
     assert_error(&denied, 403, "missing_permission", Some("unrestricted"));
     // Its use is written down off the request's path: wait for it.
-    wait_for("last_used_at", Duration::from_secs(5), || async {
+    eventually("last_used_at", Duration::from_secs(5), || async {
         let listed = app.get("/api/v1/api-keys").await;
         listed.body["api_keys"][0]["last_used_at"].as_str().map(str::to_owned)
     })
@@ -508,7 +505,7 @@ async fn public_routes_take_only_the_random_id() {
     let last = last.unwrap();
     let real = last["id"].as_str().unwrap();
     app.sim.pay(last["address"].as_str().unwrap(), 1000).unwrap();
-    let event = wait_for("an event", Duration::from_secs(5), || async {
+    let event = eventually("an event", Duration::from_secs(5), || async {
         let reply = app.get(&format!("/api/v1/events?invoice_id={real}")).await;
         reply.body["events"].as_array().and_then(|e| e.first().cloned())
     })
@@ -594,7 +591,7 @@ async fn shop_strings_are_escaped_or_absent_on_the_checkout_page() {
             (reply.text(), reply.header("content-security-policy").map(str::to_owned))
         }
     };
-    let html = wait_for("the confirmed page", Duration::from_secs(15), || async {
+    let html = eventually("the confirmed page", Duration::from_secs(15), || async {
         let (html, _) = page(id.to_owned()).await;
         html.contains("id=\"back\"").then_some(html)
     })
@@ -951,7 +948,7 @@ async fn no_secret_is_logged_at_trace_during_a_full_run() {
 
     // Stop it, and wait for its last words, so that the whole log is read.
     assert_eq!(engine.terminate(Duration::from_secs(10)), Some(0));
-    let output = wait_for("the engine's last log line", Duration::from_secs(5), || async {
+    let output = eventually("the engine's last log line", Duration::from_secs(5), || async {
         let out = engine.output();
         out.contains("bchpay stopped").then_some(out)
     })
