@@ -10,6 +10,7 @@ mod events;
 mod invoices;
 mod notify;
 mod query;
+mod rates;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::allocator::AddressAllocator;
 use crate::config::Settings;
 use crate::confirmer::ConfirmerHandle;
 use crate::electron_cash::WalletLink;
+use crate::rates::RatesHandle;
 use crate::store::{InvoiceStore, StoreReader};
 use crate::webhook::{WebhookDispatcher, WebhookStats};
 
@@ -46,6 +48,8 @@ pub struct AppState {
     pub webhooks: Addr<WebhookDispatcher>,
     /// Its counters.
     pub webhook_stats: Arc<WebhookStats>,
+    /// The book of fiat rates (read, never waited on).
+    pub rates: RatesHandle,
 }
 
 impl AppState {
@@ -66,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/invoices", web::post().to(invoices::create))
                 .route("/invoices", web::get().to(invoices::list))
                 .route("/invoices/{id}", web::get().to(invoices::read))
+                .route("/rates", web::get().to(rates::list))
                 .route("/events", web::get().to(events::list))
                 .route("/events/{id}/redeliver", web::post().to(events::redeliver))
                 .route("/admin/stats", web::get().to(admin::stats))
