@@ -114,6 +114,11 @@ impl Application {
         &self.state.confirmer
     }
 
+    /// The book of fiat rates.
+    pub fn rates(&self) -> &RatesHandle {
+        &self.state.rates
+    }
+
     /// A reader of the store.
     pub fn reader(&self) -> StoreReader {
         self.state.reader.clone()
