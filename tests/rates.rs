@@ -520,6 +520,23 @@ async fn a_restart_keeps_the_rate_on_existing_invoices() {
     .await;
     let id = made["id"].as_str().unwrap().to_owned();
     let dir = engine.into_dir();
+    // `bchpay inspect` on the stopped store shows the price and currency.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bchpay"))
+        .args(["inspect", "--store"])
+        .arg(dir.path().join("store"))
+        .args(["invoice", &id])
+        .output()
+        .expect("run bchpay inspect");
+    let table = String::from_utf8_lossy(&out.stdout);
+    for (field, value) in [("price", "15000"), ("currency", "KRW"), ("rate", "612000")] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == [field, value]),
+            "{field} {value} in:\n{table}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     ex.set_price("upbit", "KRW", "650000");
     let engine = Engine::spawn_in(dir, &config, &[]);
     let base = engine.base.clone();
