@@ -169,6 +169,38 @@ mod tests {
     }
 
     #[actix_rt::test]
+    async fn https_endpoints_are_spoken_to_over_tls_and_a_failed_handshake_is_an_error_of_its_source() {
+        // The real endpoints are https: the client has TLS (rustls, ring), and
+        // a connection refused is that source's error, not a panic.
+        // A server that is not TLS: the handshake fails (without TLS in the
+        // client, awc would refuse before connecting: "SSL is not supported").
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            for mut stream in listener.incoming().flatten().take(1) {
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\nnot tls");
+            }
+        });
+        let client = awc::Client::builder().timeout(Duration::from_secs(2)).finish();
+        let request = clients::requests(SourceName::Upbit, &[krw()], "").remove(0);
+        let got = fetch_one(
+            &client,
+            &format!("https://127.0.0.1:{port}"),
+            SourceName::Upbit,
+            &request,
+        )
+        .await;
+        let Err(FetchError::Failed(why)) = &got else {
+            panic!("{got:?}")
+        };
+        assert!(
+            why.starts_with("GET /v1/ticker") && !why.contains("SSL is not supported"),
+            "{why}"
+        );
+    }
+
+    #[actix_rt::test]
     async fn fetches_every_source_and_a_stale_one_holds_up_no_other() {
         let sim = ExchangeSim::start().await.unwrap();
         sim.set_mode("bithumb", Mode::Stale);
