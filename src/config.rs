@@ -563,6 +563,7 @@ mod tests {
             ("BCHPAY_API_KEYS", "key-one-1234, key-two-5678"),
             ("BCHPAY_RPC_PASSWORD", "from-env"),
             ("BCHPAY_WEBHOOK_SECRET", "whsec"),
+            ("BCHPAY_COINGECKO_API_KEY", "cg-key"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -574,17 +575,20 @@ mod tests {
             ["key-one-1234", "key-two-5678"]
         );
         assert_eq!(s.webhooks.secret.expose(), "whsec");
+        assert_eq!(s.rates.coingecko_api_key.expose(), "cg-key");
     }
 
     #[test]
     fn secrets_never_show_in_debug_output() {
         let s = Settings::from_toml(
-            "[api]\nkeys = [\"api-key-visible\"]\n[electron_cash]\nrpc_password = \"hunter22\"\n[webhooks]\nsecret = \"whsec-x\"",
+            "[api]\nkeys = [\"api-key-visible\"]\n[electron_cash]\nrpc_password = \"hunter22\"\n[webhooks]\nsecret = \"whsec-x\"\n[rates]\ncoingecko_api_key = \"cg-demo-key\"",
             &HashMap::new(),
         )
         .unwrap();
         let debug = format!("{s:?}");
-        for secret in ["api-key-visible", "hunter22", "whsec-x"] {
+        let rates = crate::rates::RatesConfig::from_settings(&s.rates).unwrap();
+        let debug = format!("{debug} {rates:?}");
+        for secret in ["api-key-visible", "hunter22", "whsec-x", "cg-demo-key"] {
             assert!(!debug.contains(secret), "{secret} leaked: {debug}");
         }
         assert_eq!(Secret::new("x").to_string(), "***");

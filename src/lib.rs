@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`money`]: `Sats` and the exact amount parsers and formatters.
+//! - [`fiat`]: ISO 4217 currencies, fiat prices and the exact conversion to satoshis.
+//! - [`rates`]: the `RateSource` actor, the exchange clients and the rate rule.
 //! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
 //!   addresses) and invoice creation.
 //! - [`cashaddr`]: addresses, their checksum, their network prefix.
@@ -17,7 +19,7 @@
 //! - [`store`]: the sled store: layout, the `InvoiceStore` writer (group
 //!   commit) and `StoreReader` for reads.
 //! - [`event`]: webhook events and their delivery record (pure).
-//! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
+//! - [`sim`]: a simulated Electron Cash daemon (and exchanges) for the demo and the tests.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
 //! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.

@@ -118,7 +118,8 @@ async fn krw_and_usd_invoices_are_priced_at_the_median_of_two_and_three_sources(
             ],
             60,
             300,
-        )
+        );
+        s.payments.poll_interval_ms = 200;
     })
     .await;
     wait_rates(&app, "the KRW rate", "KRW", |r| r["rate"] == "612500").await;
@@ -153,6 +154,30 @@ async fn krw_and_usd_invoices_are_priced_at_the_median_of_two_and_three_sources(
     assert_eq!(
         (&read.body["rate"], &read.body["amount_sats"]),
         (&krw["rate"], &krw["amount_sats"])
+    );
+
+    // Paid in satoshis against amount_sats; the event carries the locked rate.
+    let address = krw["address"].as_str().unwrap();
+    app.sim.pay(address, 2_448_980).expect("pay");
+    let event = wait_for("the payment event", Duration::from_secs(10), || async {
+        let reply = app.get(&format!("/api/v1/events?invoice_id={id}")).await;
+        reply.body["events"]
+            .as_array()?
+            .iter()
+            .find(|e| e["type"] == "invoice.paid")
+            .cloned()
+    })
+    .await;
+    let sent = &event["payload"]["invoice"];
+    assert_eq!(
+        (&sent["price"], &sent["currency"], &sent["rate"], &sent["rate_sources"]),
+        (
+            &json!("15000"),
+            &json!("KRW"),
+            &json!("612500"),
+            &json!(["upbit", "bithumb"])
+        ),
+        "{event}"
     );
 
     let text = metrics_text(&app).await;
