@@ -220,6 +220,14 @@ mod tests {
         // Refreshed every second while bithumb hangs.
         let before = sim.requests("upbit");
         wait("two more upbit fetches", || sim.requests("upbit") >= before + 2).await;
+        // Bithumb's hang is a timeout of bithumb's.
+        wait("bithumb's timeout", || {
+            let api = handle.to_api(chrono::Utc::now());
+            api["rates"][0]["sources"][1]["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("imeout"))
+        })
+        .await;
     }
 
     #[actix_rt::test]
