@@ -106,7 +106,8 @@ pub fn parse_price(text: &str, currency: Currency) -> Result<Decimal, PriceError
     if price <= Decimal::ZERO {
         return Err(PriceError::NotPositive);
     }
-    Ok(price.normalize())
+    // Kept as written ("12.30" stays "12.30"); compared by value.
+    Ok(price)
 }
 
 /// Reads a rate as an exchange or the configuration writes it (`"612345.5"`,

@@ -27,6 +27,8 @@ fn prices_are_plain_decimals_within_the_minor_units() {
     assert_eq!(parse_price("15000", cur("KRW")), Ok(dec("15000")));
     assert_eq!(parse_price("12.34", cur("USD")), Ok(dec("12.34")));
     assert_eq!(parse_price("12.3", cur("USD")), Ok(dec("12.3")));
+    assert_eq!(parse_price("12.30", cur("USD")).unwrap().to_string(), "12.30");
+    assert_eq!(parse_price("12.30", cur("USD")), Ok(dec("12.3")), "equal by value");
     assert_eq!(parse_price("0.125", cur("KWD")), Ok(dec("0.125")));
     for (text, code) in [
         ("15000.5", "KRW"),

@@ -301,3 +301,59 @@ async fn state(sim: web::Data<ExchangeSim>) -> HttpResponse {
         .collect();
     HttpResponse::Ok().json(exchanges)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(url: &str) -> (u16, Vec<u8>) {
+        let client = awc::Client::builder().timeout(Duration::from_secs(5)).finish();
+        let mut response = client.get(url).send().await.unwrap();
+        (response.status().as_u16(), response.body().await.unwrap().to_vec())
+    }
+
+    async fn control(sim: &ExchangeSim, name: &str, body: serde_json::Value) -> u16 {
+        let client = awc::Client::default();
+        let url = format!("{}/sim/exchange/{name}", sim.url());
+        client.post(url).send_json(&body).await.unwrap().status().as_u16()
+    }
+
+    #[actix_rt::test]
+    async fn tickers_follow_the_controls() {
+        let sim = ExchangeSim::start().await.unwrap();
+        let upbit = format!("{}/v1/ticker?markets=KRW-BCH", sim.base("upbit"));
+        let (status, body) = get(&upbit).await;
+        let text = String::from_utf8(body).unwrap();
+        assert!(status == 200 && text.contains("\"trade_price\":612000,"), "{text}");
+
+        assert_eq!(
+            control(&sim, "upbit", json!({"prices": {"KRW": "650000.5"}})).await,
+            200
+        );
+        let (_, body) = get(&upbit).await;
+        assert!(String::from_utf8(body).unwrap().contains("\"trade_price\":650000.5,"));
+        assert_eq!(control(&sim, "upbit", json!({"mode": "zero"})).await, 200);
+        let (_, body) = get(&upbit).await;
+        assert!(String::from_utf8(body).unwrap().contains("\"trade_price\":0,"));
+        assert_eq!(control(&sim, "upbit", json!({"mode": "html"})).await, 200);
+        let (status, body) = get(&upbit).await;
+        assert!(status == 502 && body.starts_with(b"<!DOCTYPE html>"));
+        assert_eq!(control(&sim, "upbit", json!({"mode": "rate_limited"})).await, 200);
+        assert_eq!(get(&upbit).await.0, 429);
+        assert_eq!(get(&upbit).await.0, 418);
+        assert_eq!(control(&sim, "upbit", json!({"prices": {"KRW": "lots"}})).await, 400);
+        assert_eq!(control(&sim, "upbit", json!({"mode": "sideways"})).await, 400);
+
+        let kraken = format!("{}/0/public/Ticker?pair=BCHUSD", sim.base("kraken"));
+        let (status, body) = get(&kraken).await;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, &v["result"]["BCHUSD"]["c"][0]), (200, &json!("412.40000")));
+        assert_eq!(control(&sim, "kraken", json!({"mode": "down"})).await, 200);
+        let (status, body) = get(&kraken).await;
+        assert_eq!(
+            (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap()),
+            (200, json!({"error": ["EService:Unavailable"]}))
+        );
+        assert_eq!(sim.requests("kraken"), 2);
+    }
+}
