@@ -10,7 +10,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     for source in SourceName::ALL {
-        for request in requests(source, &[Currency::parse("KRW").unwrap(), Currency::parse("JPY").unwrap()], "") {
+        for request in requests(
+            source,
+            &[Currency::parse("KRW").unwrap(), Currency::parse("JPY").unwrap()],
+            "",
+        ) {
             for status in [200, 404, 429] {
                 let _ = read(source, &request, status, None, data);
             }
