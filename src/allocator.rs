@@ -216,6 +216,7 @@ mod tests {
     fn draft() -> NewInvoice {
         NewInvoice {
             amount_sats: Sats(70_000),
+            fiat: None,
             order_id: None,
             description: None,
             metadata: serde_json::json!({}),

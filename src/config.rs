@@ -4,7 +4,7 @@
 //! default, so an empty file is a working configuration. Secrets live in
 //! [`Secret`], whose `Debug` and `Display` print `***`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,8 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// Fiat prices: currencies, exchange sources, the rate rule.
+    pub rates: RatesSettings,
 }
 
 /// `[server]`
@@ -240,6 +242,105 @@ impl Default for WebhookSettings {
     }
 }
 
+/// `[rates]`: what invoices may be priced in, and where rates come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RatesSettings {
+    /// ISO 4217 codes invoices may be priced in; empty: BCH only.
+    pub currencies: Vec<String>,
+    /// Seconds between two fetches of a source.
+    pub refresh_secs: u64,
+    /// A quote older than this is not used.
+    pub max_age_secs: u64,
+    /// A quote farther than this from the median of the fresh quotes is not used.
+    pub max_deviation_percent: u32,
+    /// Fewer usable quotes than this: no rate.
+    pub min_sources: usize,
+    /// CoinGecko's demo API key (`x-cg-demo-api-key`); `BCHPAY_COINGECKO_API_KEY`.
+    pub coingecko_api_key: Secret,
+    /// Per currency, the names of its sources.
+    pub sources: BTreeMap<String, Vec<String>>,
+    /// Base URL per source name.
+    pub endpoints: RateEndpoints,
+    /// Per currency, the rate of the `fixed` source (a decimal string).
+    pub fixed: BTreeMap<String, String>,
+}
+
+impl Default for RatesSettings {
+    fn default() -> Self {
+        let list = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        RatesSettings {
+            currencies: list(&["KRW", "USD", "EUR", "JPY"]),
+            refresh_secs: 60,
+            max_age_secs: 300,
+            max_deviation_percent: 5,
+            min_sources: 1,
+            coingecko_api_key: Secret::default(),
+            sources: [
+                ("KRW", list(&["upbit", "bithumb"])),
+                ("USD", list(&["kraken", "bitstamp", "coinbase"])),
+                ("EUR", list(&["kraken", "bitstamp", "coinbase"])),
+                ("JPY", list(&["bitbank", "coinbase"])),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            endpoints: RateEndpoints::default(),
+            fixed: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[rates.endpoints]`: the base URL of each source's API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateEndpoints {
+    /// Upbit.
+    pub upbit: String,
+    /// Bithumb (Upbit-compatible ticker).
+    pub bithumb: String,
+    /// Kraken.
+    pub kraken: String,
+    /// Bitstamp.
+    pub bitstamp: String,
+    /// Coinbase.
+    pub coinbase: String,
+    /// bitbank.
+    pub bitbank: String,
+    /// CoinGecko.
+    pub coingecko: String,
+}
+
+impl Default for RateEndpoints {
+    fn default() -> Self {
+        RateEndpoints {
+            upbit: "https://api.upbit.com".into(),
+            bithumb: "https://api.bithumb.com".into(),
+            kraken: "https://api.kraken.com".into(),
+            bitstamp: "https://www.bitstamp.net".into(),
+            coinbase: "https://api.coinbase.com".into(),
+            bitbank: "https://public.bitbank.cc".into(),
+            coingecko: "https://api.coingecko.com".into(),
+        }
+    }
+}
+
+impl RateEndpoints {
+    /// The base URL of a source by its name (`None` for `fixed` and unknown names).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "upbit" => &self.upbit,
+            "bithumb" => &self.bithumb,
+            "kraken" => &self.kraken,
+            "bitstamp" => &self.bitstamp,
+            "coinbase" => &self.coinbase,
+            "bitbank" => &self.bitbank,
+            "coingecko" => &self.coingecko,
+            _ => return None,
+        })
+    }
+}
+
 /// A configuration that cannot run, with the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -251,12 +352,12 @@ pub enum ConfigError {
     Parse { path: String, reason: String },
     /// A value that parses but cannot work.
     #[error("{key}: {reason}")]
-    Invalid { key: &'static str, reason: String },
+    Invalid { key: String, reason: String },
 }
 
 fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
-        key,
+        key: key.to_owned(),
         reason: reason.into(),
     }
 }
@@ -345,6 +446,9 @@ impl Settings {
         }
         if let Some(secret) = env.get("BCHPAY_WEBHOOK_SECRET") {
             self.webhooks.secret = Secret::new(secret.clone());
+        }
+        if let Some(key) = env.get("BCHPAY_COINGECKO_API_KEY") {
+            self.rates.coingecko_api_key = Secret::new(key.clone());
         }
     }
 
@@ -438,6 +542,7 @@ impl Settings {
         if self.webhooks.retry_schedule_secs.is_empty() {
             return Err(invalid("webhooks.retry_schedule_secs", "must list at least one delay"));
         }
+        crate::rates::validate(&self.rates).map_err(|(key, reason)| ConfigError::Invalid { key, reason })?;
         Ok(())
     }
 }
@@ -536,6 +641,7 @@ mod tests {
             ("BCHPAY_API_KEYS", "key-one-1234, key-two-5678"),
             ("BCHPAY_RPC_PASSWORD", "from-env"),
             ("BCHPAY_WEBHOOK_SECRET", "whsec"),
+            ("BCHPAY_COINGECKO_API_KEY", "cg-key"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -547,17 +653,20 @@ mod tests {
             ["key-one-1234", "key-two-5678"]
         );
         assert_eq!(s.webhooks.secret.expose(), "whsec");
+        assert_eq!(s.rates.coingecko_api_key.expose(), "cg-key");
     }
 
     #[test]
     fn secrets_never_show_in_debug_output() {
         let s = Settings::from_toml(
-            "[api]\nkeys = [\"api-key-visible\"]\n[electron_cash]\nrpc_password = \"hunter22\"\n[webhooks]\nsecret = \"whsec-x\"",
+            "[api]\nkeys = [\"api-key-visible\"]\n[electron_cash]\nrpc_password = \"hunter22\"\n[webhooks]\nsecret = \"whsec-x\"\n[rates]\ncoingecko_api_key = \"cg-demo-key\"",
             &HashMap::new(),
         )
         .unwrap();
         let debug = format!("{s:?}");
-        for secret in ["api-key-visible", "hunter22", "whsec-x"] {
+        let rates = crate::rates::RatesConfig::from_settings(&s.rates).unwrap();
+        let debug = format!("{debug} {rates:?}");
+        for secret in ["api-key-visible", "hunter22", "whsec-x", "cg-demo-key"] {
             assert!(!debug.contains(secret), "{secret} leaked: {debug}");
         }
         assert_eq!(Secret::new("x").to_string(), "***");

@@ -1,12 +1,14 @@
-//! `bchpay demo`: the engine, the simulated wallet and a webhook receiver
-//! that prints what it receives, all on loopback, with a walk-through of
-//! commands to paste.
+//! `bchpay demo`: the engine, the simulated wallet, simulated exchanges
+//! (Upbit- and Kraken-shaped, for KRW and USD prices) and a webhook receiver
+//! that prints what it receives, all on loopback (no internet needed), with a
+//! walk-through of commands to paste.
 
 use std::path::PathBuf;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 use crate::config::{Secret, Settings};
+use crate::sim::exchange::ExchangeSim;
 use crate::sim::{Sim, SimConfig};
 use crate::startup::Application;
 use crate::webhook::signature;
@@ -28,6 +30,7 @@ pub struct DemoOptions {
 /// Runs the demo until Ctrl-C.
 pub async fn run(options: DemoOptions) -> std::io::Result<()> {
     let sim = Sim::start(SimConfig::default()).await?;
+    let exchanges = ExchangeSim::start().await?;
     let receiver = HttpServer::new(|| App::new().default_service(web::to(receive)))
         .workers(1)
         .disable_signals()
@@ -51,7 +54,9 @@ pub async fn run(options: DemoOptions) -> std::io::Result<()> {
     settings.webhooks.url = format!("http://127.0.0.1:{receiver_port}/webhook");
     settings.webhooks.secret = Secret::new(DEMO_SECRET);
     settings.webhooks.retry_schedule_secs = vec![2, 5, 10];
-    let result = serve(settings, &sim, receiver_port).await;
+    configure_rates(&mut settings, &exchanges);
+    let result = serve(settings, &sim, &exchanges, receiver_port).await;
+    exchanges.stop().await;
     receiver_handle.stop(false).await;
     if let Some(dir) = temp {
         let _ = std::fs::remove_dir_all(dir);
@@ -59,19 +64,37 @@ pub async fn run(options: DemoOptions) -> std::io::Result<()> {
     result
 }
 
+/// Prices in KRW from the simulated Upbit and in USD from the simulated
+/// Kraken, refreshed every 5 s, so that a control shows within seconds.
+fn configure_rates(settings: &mut Settings, exchanges: &ExchangeSim) {
+    let rates = &mut settings.rates;
+    rates.currencies = vec!["KRW".into(), "USD".into()];
+    rates.sources = [("KRW", "upbit"), ("USD", "kraken")]
+        .into_iter()
+        .map(|(c, s)| (c.to_owned(), vec![s.to_owned()]))
+        .collect();
+    rates.refresh_secs = 5;
+    rates.max_age_secs = 30;
+    rates.endpoints.upbit = exchanges.base("upbit");
+    rates.endpoints.kraken = exchanges.base("kraken");
+}
+
 /// Builds the engine, waits until step 1 of the walk-through works (the
-/// wallet link up and addresses in the pool), prints it, and serves.
-async fn serve(settings: Settings, sim: &Sim, receiver_port: u16) -> std::io::Result<()> {
+/// wallet link up, addresses in the pool, a KRW rate), prints it, and serves.
+async fn serve(settings: Settings, sim: &Sim, exchanges: &ExchangeSim, receiver_port: u16) -> std::io::Result<()> {
     let app = Application::build(settings.clone()).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
-    let (wallet, reader) = (app.wallet().clone(), app.reader());
+    let (wallet, reader, rates) = (app.wallet().clone(), app.reader(), app.rates().clone());
+    let krw = crate::fiat::Currency::parse("KRW").map_err(std::io::Error::other)?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !(wallet.status().state.is_up() && reader.pool_len() > 0) && std::time::Instant::now() < deadline {
+    while !(wallet.status().state.is_up() && reader.pool_len() > 0 && rates.rate(krw, chrono::Utc::now()).is_ok())
+        && std::time::Instant::now() < deadline
+    {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     println!(
         "{}",
-        walkthrough(&base, &sim.url(), receiver_port, &settings.store.path)
+        walkthrough(&base, &sim.url(), &exchanges.url(), receiver_port, &settings.store.path)
     );
     app.run_until_stopped().await
 }
@@ -87,29 +110,35 @@ fn tempdir() -> std::io::Result<PathBuf> {
 }
 
 /// The numbered steps printed at start.
-pub fn walkthrough(base: &str, sim: &str, receiver_port: u16, store: &std::path::Path) -> String {
+pub fn walkthrough(base: &str, sim: &str, exchanges: &str, receiver_port: u16, store: &std::path::Path) -> String {
     let store = store.display();
     format!(
         r#"
 bchpay demo
   engine            {base}   (API key: {DEMO_KEY})
   simulated wallet  {sim}   (Electron Cash JSON-RPC, commands under /sim/)
+  exchanges         {exchanges}   (Upbit KRW at /upbit, Kraken USD at /kraken; controls at /sim/exchange)
   webhook receiver  http://127.0.0.1:{receiver_port}/webhook   (secret: {DEMO_SECRET}; prints below)
   store             {store}
 
 Try, in another terminal:
 
-1. Create an invoice for 0.0007 BCH:
+1. Create an invoice for 15,000 won (priced at the simulated Upbit's rate; "amount": "0.0007" prices in BCH,
+   "price": "12.34", "currency": "USD" in dollars):
    INVOICE=$(curl -s -X POST {base}/api/v1/invoices -H 'Authorization: Bearer {DEMO_KEY}' \
-     -H 'Content-Type: application/json' -d '{{"amount": "0.0007", "order_id": "demo-1", "description": "Demo order"}}')
+     -H 'Content-Type: application/json' -d '{{"price": "15000", "currency": "KRW", "order_id": "demo-1", "description": "Demo order"}}')
    echo "$INVOICE"
    ID=$(echo "$INVOICE" | sed -E 's/.*"id":"([^"]+)".*/\1/'); ADDRESS=$(echo "$INVOICE" | sed -E 's/.*"address":"([^"]+)".*/\1/')
+   SATS=$(echo "$INVOICE" | sed -E 's/.*"amount_sats":([0-9]+).*/\1/')
+   The rates and their sources: curl -s {base}/api/v1/rates -H 'Authorization: Bearer {DEMO_KEY}'
+   Make Upbit fail (down, stale, zero, html, rate_limited; ok again):
+   curl -s -X POST {exchanges}/sim/exchange/upbit -H 'Content-Type: application/json' -d '{{"mode": "down"}}'
 
 2. Open the checkout page in a browser:
    echo {base}/i/$ID
 
 3. Pay it from the simulated wallet:
-   curl -s -X POST {sim}/sim/pay -H 'Content-Type: application/json' -d "{{\"address\": \"$ADDRESS\", \"amount_sats\": 70000}}"
+   curl -s -X POST {sim}/sim/pay -H 'Content-Type: application/json' -d "{{\"address\": \"$ADDRESS\", \"amount_sats\": $SATS}}"
 
 4. Mine a block, so that the payment confirms:
    curl -s -X POST {sim}/sim/mine -H 'Content-Type: application/json' -d '{{"blocks": 1}}'
@@ -156,6 +185,7 @@ mod tests {
         let text = walkthrough(
             "http://127.0.0.1:8080",
             "http://127.0.0.1:7777",
+            "http://127.0.0.1:7778",
             9999,
             std::path::Path::new("/tmp/x"),
         );
@@ -164,5 +194,6 @@ mod tests {
         }
         assert!(text.contains("/sim/pay") && text.contains("/sim/mine") && text.contains("bchpay inspect"));
         assert!(text.contains("http://127.0.0.1:9999/webhook"));
+        assert!(text.contains("\"currency\": \"KRW\"") && text.contains("/sim/exchange/upbit"));
     }
 }

@@ -10,7 +10,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use rust_decimal::Decimal;
+
 use crate::cashaddr::Address;
+use crate::fiat::Currency;
 use crate::money::Sats;
 
 pub mod lifecycle;
@@ -179,11 +182,39 @@ impl Payment {
     }
 }
 
+/// A fiat price and the rate locked for it at creation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiatPrice {
+    /// The shop's currency.
+    pub currency: Currency,
+    /// The price in it, as the shop gave it.
+    pub price: Decimal,
+    /// Fiat per 1 BCH, from which `amount_sats` was worked out.
+    pub rate: Decimal,
+    /// The names of the quotes the rate came from.
+    pub rate_sources: Vec<String>,
+    /// When the newest of them was fetched.
+    pub rate_at: DateTime<Utc>,
+}
+
+/// The currency of an invoice priced in BCH.
+const BCH: &str = "BCH";
+
+fn bch() -> String {
+    BCH.to_owned()
+}
+
+fn is_bch(currency: &str) -> bool {
+    currency == BCH
+}
+
 /// What a shop asks for, with the configuration's defaults already filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewInvoice {
-    /// The amount to pay.
+    /// The amount to pay (for a fiat price: worked out from it at the locked rate).
     pub amount_sats: Sats,
+    /// The fiat price, if the shop priced in fiat (`None`: in BCH).
+    pub fiat: Option<FiatPrice>,
     /// The shop's order, the key of idempotent creation.
     pub order_id: Option<String>,
     /// Shown on the checkout page.
@@ -211,6 +242,22 @@ pub struct Invoice {
     pub exception: Option<InvoiceException>,
     /// The amount to pay.
     pub amount_sats: Sats,
+    /// `"BCH"`, or the ISO 4217 code of a fiat price. Stored only for fiat:
+    /// an invoice stored without it is a BCH one.
+    #[serde(default = "bch", skip_serializing_if = "is_bch")]
+    pub currency: String,
+    /// The fiat price (`None` for BCH: the price is the amount).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+    /// Fiat per 1 BCH, locked at creation (`None` for BCH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Decimal>,
+    /// The quotes the rate came from (empty for BCH).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_sources: Vec<String>,
+    /// When the newest of them was fetched (`None` for BCH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_at: Option<DateTime<Utc>>,
     /// The address handed to this invoice alone, ever.
     pub address: Address,
     /// The shop's order.
@@ -246,11 +293,17 @@ impl Invoice {
             .and_then(Duration::try_seconds)
             .and_then(|d| created_at.checked_add_signed(d))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let fiat = draft.fiat;
         Invoice {
             id,
             status: InvoiceStatus::New,
             exception: None,
             amount_sats: draft.amount_sats,
+            currency: fiat.as_ref().map_or_else(bch, |f| f.currency.code().to_owned()),
+            price: fiat.as_ref().map(|f| f.price),
+            rate: fiat.as_ref().map(|f| f.rate),
+            rate_sources: fiat.as_ref().map(|f| f.rate_sources.clone()).unwrap_or_default(),
+            rate_at: fiat.as_ref().map(|f| f.rate_at),
             address,
             order_id: draft.order_id,
             description: draft.description,
@@ -263,6 +316,24 @@ impl Invoice {
             expires_at,
             paid_at: None,
             confirmed_at: None,
+        }
+    }
+
+    /// Whether `draft` asks for what this invoice already is (the order-id
+    /// rule): the same BCH amount, or the same fiat price and currency
+    /// whatever the rate is now.
+    pub fn same_terms(&self, draft: &NewInvoice) -> bool {
+        match &draft.fiat {
+            None => is_bch(&self.currency) && self.amount_sats == draft.amount_sats,
+            Some(f) => self.currency == f.currency.code() && self.price == Some(f.price),
+        }
+    }
+
+    /// The price as the API shows it: the fiat price, or the BCH amount.
+    pub fn price_text(&self) -> String {
+        match self.price {
+            Some(price) => price.to_string(),
+            None => self.amount_sats.to_bch_string(),
         }
     }
 
@@ -311,6 +382,11 @@ impl Invoice {
             "exception": self.exception,
             "amount": self.amount_sats.to_bch_string(),
             "amount_sats": self.amount_sats.0,
+            "price": self.price_text(),
+            "currency": self.currency,
+            "rate": self.rate.map(|r| r.to_string()),
+            "rate_sources": self.rate_sources,
+            "rate_at": self.rate_at.map(api_time),
             "received": received.to_bch_string(),
             "received_sats": received.0,
             "address": self.address.as_str(),

@@ -5,6 +5,8 @@
 //! - [`money`]: `Sats` and the exact amount parsers and formatters.
 //! - [`api_key`]: API keys (kept as SHA-256 digests) and their permissions.
 //! - [`keys`]: `bchpay keys create|list|revoke`, on a store or through the API.
+//! - [`fiat`]: ISO 4217 currencies, fiat prices and the exact conversion to satoshis.
+//! - [`rates`]: the `RateSource` actor, the exchange clients and the rate rule.
 //! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
 //!   addresses) and invoice creation.
 //! - [`cashaddr`]: addresses, their checksum, their network prefix.
@@ -19,7 +21,7 @@
 //! - [`store`]: the sled store: layout, the `InvoiceStore` writer (group
 //!   commit) and `StoreReader` for reads.
 //! - [`event`]: webhook events and their delivery record (pure).
-//! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
+//! - [`sim`]: a simulated Electron Cash daemon (and exchanges) for the demo and the tests.
 //! - [`http`]: the HTTP API: the `/api/v1` route table (`http::routes`, each
 //!   route's permission), the guard that checks every request against it
 //!   (`http::guard`: key, permission, JSON body), handlers, `ApiError`.
@@ -42,6 +44,7 @@ pub mod confirmer;
 pub mod demo;
 pub mod electron_cash;
 pub mod event;
+pub mod fiat;
 pub mod greenfield;
 pub mod http;
 pub mod inspect;
@@ -49,6 +52,7 @@ pub mod invoice;
 pub mod keys;
 pub mod metrics;
 pub mod money;
+pub mod rates;
 pub mod sim;
 pub mod startup;
 pub mod store;

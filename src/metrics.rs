@@ -192,5 +192,34 @@ pub fn render(state: &AppState) -> String {
         "The chain tip the confirmer last saw (0: unknown).",
     );
     let _ = writeln!(out, "bchpay_chain_tip_height {}", state.tip().unwrap_or(0));
+
+    header(
+        &mut out,
+        "bchpay_rate_fetches_total",
+        "counter",
+        "Exchange rate fetches by source and outcome (ok, error, rate_limited).",
+    );
+    for (source, outcome, n) in state.rates.fetch_counts() {
+        let _ = writeln!(
+            out,
+            "bchpay_rate_fetches_total{{source=\"{source}\",outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    header(
+        &mut out,
+        "bchpay_rate_age_seconds",
+        "gauge",
+        "Age of the newest quote in each currency's rate now (+Inf: no rate).",
+    );
+    for (currency, age) in state.rates.ages(chrono::Utc::now()) {
+        match age {
+            Some(age) => {
+                let _ = writeln!(out, "bchpay_rate_age_seconds{{currency=\"{currency}\"}} {age}");
+            }
+            None => {
+                let _ = writeln!(out, "bchpay_rate_age_seconds{{currency=\"{currency}\"}} +Inf");
+            }
+        }
+    }
     out
 }

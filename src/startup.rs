@@ -14,6 +14,7 @@ use crate::confirmer::{ConfirmerHandle, PaymentConfirmer};
 use crate::electron_cash::WalletLink;
 use crate::http::{self, AppState};
 use crate::invoice::lifecycle::Policy;
+use crate::rates::{RateSource, RatesConfig, RatesHandle};
 use crate::store::{self, Flush, Store, StoreReader};
 use crate::webhook::WebhookDispatcher;
 
@@ -64,6 +65,11 @@ impl Application {
         );
         let (webhooks, webhook_stats) =
             WebhookDispatcher::start(store.clone(), reader.clone(), settings.webhooks.clone());
+        let rates = RatesHandle::new(
+            RatesConfig::from_settings(&settings.rates)
+                .map_err(|(key, why)| std::io::Error::other(format!("{key}: {why}")))?,
+        );
+        RateSource::start(rates.clone());
         let state = AppState {
             settings: Arc::new(settings.clone()),
             wallet,
@@ -73,6 +79,7 @@ impl Application {
             confirmer,
             webhooks,
             webhook_stats,
+            rates,
         };
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -105,6 +112,11 @@ impl Application {
     /// The confirmer.
     pub fn confirmer(&self) -> &ConfirmerHandle {
         &self.state.confirmer
+    }
+
+    /// The book of fiat rates.
+    pub fn rates(&self) -> &RatesHandle {
+        &self.state.rates
     }
 
     /// A reader of the store.

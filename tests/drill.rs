@@ -412,6 +412,7 @@ fn mismatches_listed(listed: &[Value], truth: &HashMap<String, Vec<Payment>>, ti
             };
             let draft = NewInvoice {
                 amount_sats: Sats(amount),
+                fiat: None,
                 order_id: None,
                 description: None,
                 metadata: json!({}),

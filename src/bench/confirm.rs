@@ -215,6 +215,7 @@ struct Probe {
 async fn engine(store: PathBuf, sim_url: String, poll_interval_ms: u64) -> io::Result<Started<Probe>> {
     let mut settings = Settings::default();
     settings.server.bind = "127.0.0.1:0".into();
+    settings.rates.currencies = Vec::new(); // a bench reaches no exchange
     settings.api.keys = vec![Secret::new("bench-key-0001")];
     settings.electron_cash.url = sim_url;
     settings.store.path = store;

@@ -133,6 +133,7 @@ async fn fill_in(path: PathBuf, sim: Sim, count: usize) -> io::Result<Filled> {
 fn draft(i: usize, expires_in_secs: u64) -> NewInvoice {
     NewInvoice {
         amount_sats: AMOUNT,
+        fiat: None,
         order_id: Some(format!("bench-{i}")),
         description: Some("bench".into()),
         metadata: json!({}),

@@ -213,7 +213,8 @@ fn config_toml(port: u16, store: &Path, sim_url: &str) -> String {
          [api]\nkeys = [\"{KEY}\"]\n\n\
          [store]\npath = {store:?}\n\n\
          [electron_cash]\nurl = \"{sim_url}\"\n\n\
-         [payments]\npoll_interval_ms = 1000\n",
+         [payments]\npoll_interval_ms = 1000\n\n\
+         [rates]\ncurrencies = []\n",
         store = store.display().to_string(),
     )
 }

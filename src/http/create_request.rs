@@ -1,22 +1,28 @@
 //! The create-invoice request: every field of api.md checked, with a stable
-//! code and the field named, into a [`NewInvoice`] with the defaults filled in.
+//! code and the field named, into a [`NewInvoice`] with the defaults filled in;
+//! a fiat price is then converted at a rate by [`Parsed::price_with`].
 //! Pure: no I/O.
 
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use crate::config::Settings;
-use crate::invoice::NewInvoice;
+use crate::fiat::{self, Currency, PriceError};
+use crate::invoice::{FiatPrice, NewInvoice};
 use crate::money::{parse_api_bch, Sats, MAX_SATS};
+use crate::rates::{NoRate, Rate};
 
 /// The largest request body.
 pub const MAX_BODY: usize = 64 * 1024;
 /// The largest `metadata`, serialized.
 const MAX_METADATA: usize = 16 * 1024;
 /// The fields a create request may have.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 11] = [
     "amount",
     "amount_sats",
+    "price",
+    "currency",
     "order_id",
     "description",
     "webhook_url",
@@ -26,8 +32,53 @@ const FIELDS: [&str; 9] = [
     "metadata",
 ];
 
+/// A checked create request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The invoice asked for; for a fiat price its `amount_sats` is 0 until
+    /// [`Parsed::price_with`] works it out.
+    pub draft: NewInvoice,
+    /// The fiat price to convert, if the shop gave one.
+    pub fiat: Option<(Currency, Decimal)>,
+}
+
+impl Parsed {
+    /// The draft, its fiat price converted at `rate` (`ceil(price × 1e8 / rate)`);
+    /// no rate is `503 rate_unavailable`.
+    pub fn price_with(
+        self,
+        rate: impl FnOnce(Currency) -> Result<Rate, NoRate>,
+        retry_after: u64,
+    ) -> Result<NewInvoice, ApiError> {
+        let Parsed { mut draft, fiat } = self;
+        let Some((currency, price)) = fiat else {
+            return Ok(draft);
+        };
+        let rate = rate(currency).map_err(|why| ApiError {
+            status: 503,
+            field: Some("currency".into()),
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                503,
+                "rate_unavailable",
+                format!("no {currency} rate can be had now ({why}); nothing was created"),
+            )
+        })?;
+        draft.amount_sats =
+            fiat::sats_for(price, rate.rate).map_err(|e| ApiError::field("invalid_price", "price", e.to_string()))?;
+        draft.fiat = Some(FiatPrice {
+            currency,
+            price,
+            rate: rate.rate,
+            rate_sources: rate.sources,
+            rate_at: rate.at,
+        });
+        Ok(draft)
+    }
+}
+
 /// Reads a create request body.
-pub fn parse(body: &[u8], settings: &Settings) -> Result<NewInvoice, ApiError> {
+pub fn parse(body: &[u8], settings: &Settings) -> Result<Parsed, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}")))?;
     let Value::Object(fields) = value else {
@@ -40,7 +91,7 @@ pub fn parse(body: &[u8], settings: &Settings) -> Result<NewInvoice, ApiError> {
             format!("unknown field {unknown:?}"),
         ));
     }
-    let amount_sats = amount(&fields)?;
+    let (amount_sats, fiat) = amount(&fields, settings)?;
     let order_id = optional_string(&fields, "order_id", "invalid_order_id", 128)?;
     if order_id.as_deref() == Some("") {
         return Err(ApiError::field(
@@ -76,8 +127,9 @@ pub fn parse(body: &[u8], settings: &Settings) -> Result<NewInvoice, ApiError> {
             ))
         }
     };
-    Ok(NewInvoice {
+    let draft = NewInvoice {
         amount_sats,
+        fiat: None,
         order_id,
         description,
         metadata,
@@ -85,24 +137,97 @@ pub fn parse(body: &[u8], settings: &Settings) -> Result<NewInvoice, ApiError> {
         redirect_url,
         expires_in_secs,
         required_confirmations,
-    })
+    };
+    Ok(Parsed { draft, fiat })
 }
 
 fn present<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     fields.get(name).filter(|v| !v.is_null())
 }
 
-fn amount(fields: &Map<String, Value>) -> Result<Sats, ApiError> {
+/// The amount: in BCH, or a fiat price still to convert (amount 0 until then).
+fn amount(fields: &Map<String, Value>, settings: &Settings) -> Result<(Sats, Option<(Currency, Decimal)>), ApiError> {
+    let price = present(fields, "price");
+    let currency = present(fields, "currency");
+    let given = [present(fields, "amount"), present(fields, "amount_sats"), price]
+        .iter()
+        .filter(|v| v.is_some())
+        .count();
+    if given > 1 {
+        return Err(ApiError::new(
+            400,
+            "ambiguous_amount",
+            "give exactly one of amount, amount_sats and price",
+        ));
+    }
+    if currency.is_some() && price.is_none() {
+        return Err(ApiError::field(
+            "invalid_currency",
+            "currency",
+            "currency goes with price; give price, or amount without currency",
+        ));
+    }
+    let Some(price) = price else {
+        return bch_amount(fields).map(|sats| (sats, None));
+    };
+    let code = match currency {
+        Some(Value::String(code)) => code.as_str(),
+        Some(_) => {
+            return Err(ApiError::field(
+                "invalid_currency",
+                "currency",
+                "currency must be a string such as \"KRW\"",
+            ))
+        }
+        None => {
+            return Err(ApiError::field(
+                "invalid_currency",
+                "currency",
+                "price needs its currency, an ISO 4217 code such as \"KRW\" or \"USD\"",
+            ))
+        }
+    };
+    let Value::String(text) = price else {
+        return Err(ApiError::field(
+            "invalid_price",
+            "price",
+            "price must be a decimal string such as \"15000\" or \"12.34\"",
+        ));
+    };
+    if fiat::is_bch(code) {
+        // `currency: "BCH"` with `price` is the same as `amount`.
+        let sats = parse_api_bch(text).map_err(|e| ApiError::field("invalid_price", "price", e.to_string()))?;
+        return Ok((sats, None));
+    }
+    let currency = Currency::parse(code).map_err(|e| ApiError::field("invalid_currency", "currency", e.to_string()))?;
+    if !settings.rates.currencies.iter().any(|c| c == code) {
+        let accepted = if settings.rates.currencies.is_empty() {
+            "none: this engine takes BCH only".to_owned()
+        } else {
+            settings.rates.currencies.join(", ")
+        };
+        return Err(ApiError::field(
+            "unsupported_currency",
+            "currency",
+            format!("invoices cannot be priced in {code} here (rates.currencies: {accepted})"),
+        ));
+    }
+    let price = fiat::parse_price(text, currency)
+        .map_err(|e: PriceError| ApiError::field("invalid_price", "price", e.to_string()))?;
+    Ok((Sats(0), Some((currency, price))))
+}
+
+fn bch_amount(fields: &Map<String, Value>) -> Result<Sats, ApiError> {
     match (present(fields, "amount"), present(fields, "amount_sats")) {
         (Some(_), Some(_)) => Err(ApiError::new(
             400,
             "ambiguous_amount",
-            "give exactly one of amount and amount_sats, not both",
+            "give exactly one of amount, amount_sats and price",
         )),
         (None, None) => Err(ApiError::new(
             400,
             "missing_amount",
-            "give exactly one of amount and amount_sats",
+            "give exactly one of amount, amount_sats and price",
         )),
         (Some(Value::String(text)), None) => {
             parse_api_bch(text).map_err(|e| ApiError::field("invalid_amount", "amount", e.to_string()))
@@ -200,7 +325,119 @@ mod tests {
     use serde_json::json;
 
     fn create(body: Value) -> Result<NewInvoice, ApiError> {
+        parse(body.to_string().as_bytes(), &Settings::default()).map(|p| p.draft)
+    }
+
+    fn parsed(body: Value) -> Result<Parsed, ApiError> {
         parse(body.to_string().as_bytes(), &Settings::default())
+    }
+
+    fn rate(text: &str) -> impl FnOnce(Currency) -> Result<Rate, NoRate> + '_ {
+        move |_| {
+            Ok(Rate {
+                rate: text.parse().unwrap(),
+                sources: vec!["upbit".into()],
+                at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_fiat_price_is_converted_at_the_rate_rounding_up() {
+        let draft = parsed(json!({"price": "15000", "currency": "KRW"}))
+            .unwrap()
+            .price_with(rate("612345.5"), 60)
+            .unwrap();
+        assert_eq!(draft.amount_sats, Sats(2_449_598));
+        let fiat = draft.fiat.unwrap();
+        assert_eq!(
+            (fiat.currency.code(), fiat.price.to_string()),
+            ("KRW", "15000".to_owned())
+        );
+        assert_eq!(fiat.rate_sources, ["upbit"]);
+    }
+
+    #[test]
+    fn bch_as_a_currency_is_the_same_as_amount() {
+        let draft = create(json!({"price": "0.0007", "currency": "BCH"})).unwrap();
+        assert_eq!((draft.amount_sats, draft.fiat), (Sats(70_000), None));
+    }
+
+    #[test]
+    fn no_rate_is_503_rate_unavailable_with_retry_after() {
+        let e = parsed(json!({"price": "12.34", "currency": "USD"}))
+            .unwrap()
+            .price_with(|_| Err(NoRate { usable: 0, needed: 1 }), 30)
+            .unwrap_err();
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref(), e.retry_after),
+            (503, "rate_unavailable", Some("currency"), Some(30))
+        );
+    }
+
+    #[test]
+    fn fiat_fields_have_their_codes() {
+        let f = |s: &str| Some(s.to_owned());
+        for (body, expected) in [
+            (
+                json!({"currency": "KRW", "amount": "1"}),
+                ("invalid_currency", f("currency")),
+            ),
+            (json!({"price": "15000"}), ("invalid_currency", f("currency"))),
+            (
+                json!({"price": "15000", "currency": "krw"}),
+                ("invalid_currency", f("currency")),
+            ),
+            (
+                json!({"price": "15000", "currency": "XYZ"}),
+                ("invalid_currency", f("currency")),
+            ),
+            (
+                json!({"price": "15000", "currency": 410}),
+                ("invalid_currency", f("currency")),
+            ),
+            (
+                json!({"price": "15", "currency": "CHF"}),
+                ("unsupported_currency", f("currency")),
+            ),
+            (
+                json!({"price": "15000.5", "currency": "KRW"}),
+                ("invalid_price", f("price")),
+            ),
+            (
+                json!({"price": "1500.5", "currency": "JPY"}),
+                ("invalid_price", f("price")),
+            ),
+            (
+                json!({"price": "12.345", "currency": "USD"}),
+                ("invalid_price", f("price")),
+            ),
+            (json!({"price": "0", "currency": "USD"}), ("invalid_price", f("price"))),
+            (json!({"price": "-1", "currency": "USD"}), ("invalid_price", f("price"))),
+            (
+                json!({"price": 12.34, "currency": "USD"}),
+                ("invalid_price", f("price")),
+            ),
+            (
+                json!({"price": "1e3", "currency": "USD"}),
+                ("invalid_price", f("price")),
+            ),
+            (
+                json!({"price": "0.000000001", "currency": "BCH"}),
+                ("invalid_price", f("price")),
+            ),
+            (
+                json!({"price": "1", "currency": "USD", "amount": "1"}),
+                ("ambiguous_amount", None),
+            ),
+            (
+                json!({"price": "1", "currency": "USD", "amount_sats": 1}),
+                ("ambiguous_amount", None),
+            ),
+        ] {
+            let e = parsed(body.clone()).unwrap_err();
+            assert_eq!((e.code, e.field), (expected.0, expected.1), "{body}");
+        }
     }
 
     fn code(body: Value) -> (&'static str, Option<String>) {
@@ -309,7 +546,10 @@ mod tests {
             assert_eq!((c, field), (expected.0, expected.1), "{body}");
         }
         assert_eq!(
-            parse(b"{not json", &Settings::default()).unwrap_err().code,
+            parse(b"{not json", &Settings::default())
+                .map(|p| p.draft)
+                .unwrap_err()
+                .code,
             "invalid_json"
         );
     }

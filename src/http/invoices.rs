@@ -46,15 +46,31 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_body(&req, payload).await?;
-    let draft = create_request::parse(&body, &state.settings)?;
+    let parsed = create_request::parse(&body, &state.settings)?;
+    let (order_id, asked) = (parsed.draft.order_id.clone(), parsed.fiat);
+    let now = chrono::Utc::now();
+    let draft = match parsed.price_with(|c| state.rates.rate(c, now), state.rates.retry_after_secs()) {
+        Ok(draft) => draft,
+        Err(e) if e.code == "rate_unavailable" => {
+            // A repeated order needs no rate: its invoice has one locked.
+            if let (Some(order_id), Some((currency, price))) = (order_id, asked) {
+                if let Ok(Some(existing)) = state.reader.invoice_by_order(&order_id) {
+                    if existing.currency == currency.code() && existing.price == Some(price) {
+                        let body = existing.to_api(&state.settings.server.public_url, state.tip());
+                        return Ok(HttpResponse::Ok().json(body));
+                    }
+                    return Err(order_conflict());
+                }
+            }
+            log::warn!("invoice refused: {}", e.message);
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let result = allocator::create_invoice(&state.store, &state.wallet, draft).await;
     state.allocator.do_send(CheckPool);
     let created = result.map_err(|e| match e {
-        CreateError::OrderConflict => ApiError::new(
-            409,
-            "order_conflict",
-            "this order_id already has an invoice for another amount",
-        ),
+        CreateError::OrderConflict => order_conflict(),
         CreateError::WalletUnavailable(why) => {
             log::warn!("invoice refused: address pool empty and wallet unavailable ({why})");
             ApiError {
@@ -74,8 +90,16 @@ pub async fn create(
     let invoice = &created.invoice;
     let body = invoice.to_api(&state.settings.server.public_url, state.tip());
     if created.created {
+        let priced = match (&invoice.price, &invoice.rate) {
+            (Some(price), Some(rate)) => format!(
+                " for {price} {} at {rate} ({})",
+                invoice.currency,
+                invoice.rate_sources.join(", ")
+            ),
+            _ => String::new(),
+        };
         log::info!(
-            "invoice {} created: {} at {}",
+            "invoice {} created: {} at {}{priced}",
             invoice.id,
             invoice.amount_sats,
             invoice.address
@@ -84,6 +108,14 @@ pub async fn create(
     } else {
         Ok(HttpResponse::Ok().json(body))
     }
+}
+
+fn order_conflict() -> ApiError {
+    ApiError::new(
+        409,
+        "order_conflict",
+        "this order_id already has an invoice for another amount, price or currency",
+    )
 }
 
 /// `GET /api/v1/invoices/{id}`

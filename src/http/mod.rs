@@ -14,6 +14,7 @@ mod notify;
 mod query;
 pub mod routes;
 mod strict_json;
+mod rates;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use crate::allocator::AddressAllocator;
 use crate::config::Settings;
 use crate::confirmer::ConfirmerHandle;
 use crate::electron_cash::WalletLink;
+use crate::rates::RatesHandle;
 use crate::store::{InvoiceStore, StoreReader};
 use crate::webhook::{WebhookDispatcher, WebhookStats};
 
@@ -50,6 +52,8 @@ pub struct AppState {
     pub webhooks: Addr<WebhookDispatcher>,
     /// Its counters.
     pub webhook_stats: Arc<WebhookStats>,
+    /// The book of fiat rates (read, never waited on).
+    pub rates: RatesHandle,
 }
 
 impl AppState {

@@ -10,7 +10,7 @@
 use actix_web::{http::Method, web, HttpResponse, Route};
 
 use super::error::ApiError;
-use super::{admin, api_keys, events, invoices};
+use super::{admin, api_keys, events, invoices, rates};
 use crate::api_key::Permission;
 
 /// Where the table is mounted.
@@ -180,6 +180,7 @@ pub static API_V1: &[ApiRoute] = &[
     bchpay(Get, "/invoices/{id}", CanViewInvoices, NoBody, || {
         web::to(invoices::read)
     }),
+    bchpay(Get, "/rates", CanViewInvoices, NoBody, || web::to(rates::list)),
     bchpay(Get, "/events", CanViewInvoices, NoBody, || web::to(events::list)),
     bchpay(Post, "/events/{id}/redeliver", CanModifyWebhooks, NoBody, || {
         web::to(events::redeliver)

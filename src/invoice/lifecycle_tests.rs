@@ -19,6 +19,7 @@ fn t(secs: i64) -> DateTime<Utc> {
 fn invoice(required_confirmations: u32) -> Invoice {
     let draft = NewInvoice {
         amount_sats: Sats(10_000),
+        fiat: None,
         order_id: None,
         description: None,
         metadata: json!({}),

@@ -10,6 +10,7 @@ fn address() -> Address {
 fn draft() -> NewInvoice {
     NewInvoice {
         amount_sats: Sats(70_000),
+        fiat: None,
         order_id: Some("A-1001".into()),
         description: Some("Gold membership".into()),
         metadata: json!({"customer": 7}),
@@ -124,6 +125,98 @@ fn stored_json_round_trips() {
     assert_eq!(serde_json::from_str::<Invoice>(&text).unwrap(), inv);
 }
 
+fn fiat_draft() -> NewInvoice {
+    NewInvoice {
+        amount_sats: Sats(2_449_598),
+        fiat: Some(FiatPrice {
+            currency: crate::fiat::Currency::parse("KRW").unwrap(),
+            price: "15000".parse().unwrap(),
+            rate: "612345.5".parse().unwrap(),
+            rate_sources: vec!["upbit".into(), "bithumb".into()],
+            rate_at: Utc.with_ymd_and_hms(2026, 11, 25, 14, 59, 30).unwrap(),
+        }),
+        ..draft()
+    }
+}
+
+#[test]
+fn an_invoice_stored_before_fiat_prices_reads_back_in_bch_byte_for_byte() {
+    // A BCH invoice's stored JSON has none of the fiat keys, as before them.
+    let inv = invoice();
+    let text = serde_json::to_string(&inv).unwrap();
+    for key in [
+        "\"currency\"",
+        "\"price\"",
+        "\"rate\"",
+        "\"rate_sources\"",
+        "\"rate_at\"",
+    ] {
+        assert!(!text.contains(key), "{key} in {text}");
+    }
+    let back: Invoice = serde_json::from_str(&text).unwrap();
+    let api = back.to_api("", None);
+    assert_eq!(
+        (
+            &api["currency"],
+            &api["price"],
+            &api["rate"],
+            &api["rate_sources"],
+            &api["rate_at"]
+        ),
+        (&json!("BCH"), &json!("0.0007"), &json!(null), &json!([]), &json!(null))
+    );
+}
+
+#[test]
+fn a_fiat_invoice_keeps_its_price_and_rate_through_the_store() {
+    let inv = Invoice::create(InvoiceId::from_bytes([3; 16]), fiat_draft(), address(), Utc::now());
+    let text = serde_json::to_string(&inv).unwrap();
+    assert!(
+        text.contains("\"currency\":\"KRW\",\"price\":\"15000\",\"rate\":\"612345.5\""),
+        "{text}"
+    );
+    let back: Invoice = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, inv);
+    let api = back.to_api("", None);
+    assert_eq!(api["price"], "15000");
+    assert_eq!(api["currency"], "KRW");
+    assert_eq!(api["rate"], "612345.5");
+    assert_eq!(api["rate_sources"], json!(["upbit", "bithumb"]));
+    assert_eq!(api["rate_at"], "2026-11-25T14:59:30Z");
+    assert_eq!(api["amount_sats"], 2_449_598);
+}
+
+#[test]
+fn the_order_rule_compares_the_price_and_currency_not_the_rate() {
+    let fiat = Invoice::create(InvoiceId::from_bytes([3; 16]), fiat_draft(), address(), Utc::now());
+    let mut moved = fiat_draft();
+    moved.amount_sats = Sats(2_000_000);
+    if let Some(f) = moved.fiat.as_mut() {
+        f.rate = "750000".parse().unwrap();
+    }
+    assert!(fiat.same_terms(&moved), "the rate moved: still the same order");
+    let mut other_price = fiat_draft();
+    if let Some(f) = other_price.fiat.as_mut() {
+        f.price = "15001".parse().unwrap();
+    }
+    assert!(!fiat.same_terms(&other_price));
+    let mut other_currency = fiat_draft();
+    if let Some(f) = other_currency.fiat.as_mut() {
+        f.currency = crate::fiat::Currency::parse("JPY").unwrap();
+    }
+    assert!(!fiat.same_terms(&other_currency));
+    assert!(
+        !fiat.same_terms(&NewInvoice {
+            amount_sats: Sats(2_449_598),
+            ..draft()
+        }),
+        "BCH vs KRW"
+    );
+    let bch = invoice();
+    assert!(bch.same_terms(&draft()));
+    assert!(!bch.same_terms(&fiat_draft()));
+}
+
 #[test]
 fn to_api_of_a_new_invoice_is_exactly_the_documented_shape() {
     let inv = invoice();
@@ -137,6 +230,7 @@ fn to_api_of_a_new_invoice_is_exactly_the_documented_shape() {
             "status": "new",
             "exception": null,
             "amount": "0.0007", "amount_sats": 70000,
+            "price": "0.0007", "currency": "BCH", "rate": null, "rate_sources": [], "rate_at": null,
             "received": "0", "received_sats": 0,
             "address": addr,
             "payment_uri": format!("{addr}?amount=0.0007"),

@@ -9,10 +9,12 @@
 //! - `params`: python-style parameter binding and its errors.
 //! - `rpc`: the JSON-RPC endpoint (auth, envelope, methods).
 //! - `control`: the `/sim/` routes.
+//! - [`exchange`]: simulated exchanges (Upbit- and Kraken-shaped tickers) for fiat rates.
 
 pub mod address;
 pub mod chain;
 mod control;
+pub mod exchange;
 mod methods;
 pub mod notify;
 mod params;

@@ -211,9 +211,7 @@ impl InvoiceStore {
                 if earlier.is_some() || existing.is_some() {
                     to_pool.extend(fresh_address);
                     match (earlier, existing) {
-                        (Some(i), _) if planned[i].0.amount_sats == draft.amount_sats => {
-                            planned[i].2.push((reply, false))
-                        }
+                        (Some(i), _) if planned[i].0.same_terms(&draft) => planned[i].2.push((reply, false)),
                         (Some(_), _) => {
                             let _ = reply.send(Err(StoreError::OrderConflict));
                         }
@@ -433,9 +431,10 @@ impl AddressPicker {
     }
 }
 
-/// The reply to a repeated order: the same invoice if the amount matches.
+/// The reply to a repeated order: the same invoice if it asks the same
+/// (amount, or fiat price and currency: [`Invoice::same_terms`]).
 fn same_order(existing: Invoice, draft: &NewInvoice) -> Result<Created, StoreError> {
-    if existing.amount_sats == draft.amount_sats {
+    if existing.same_terms(draft) {
         Ok(Created {
             invoice: existing,
             created: false,

@@ -139,6 +139,7 @@ mod tests {
     fn invoice() -> Invoice {
         let draft = crate::invoice::NewInvoice {
             amount_sats: crate::money::Sats(70_000),
+            fiat: None,
             order_id: Some("order-1".into()),
             description: None,
             metadata: json!({}),

@@ -20,6 +20,7 @@ fn address(n: u32) -> Address {
 fn draft(order_id: Option<&str>, sats: u64) -> NewInvoice {
     NewInvoice {
         amount_sats: Sats(sats),
+        fiat: None,
         order_id: order_id.map(str::to_owned),
         description: Some("Gold membership".into()),
         metadata: json!({"k": "v"}),

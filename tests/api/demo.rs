@@ -113,6 +113,7 @@ async fn the_demo_prints_its_walkthrough_and_following_it_ends_in_a_confirmed_we
     for needle in [
         "/sim/pay",
         "/sim/mine",
+        "/sim/exchange",
         "bchpay inspect",
         "/api/v1/invoices",
         "Authorization: Bearer ",
@@ -146,12 +147,26 @@ async fn the_demo_prints_its_walkthrough_and_following_it_ends_in_a_confirmed_we
     let made = post(
         &format!("{base}/api/v1/invoices"),
         Some(&bearer(&key)),
-        json!({"amount": "0.0007", "order_id": "demo-1", "description": "Demo order"}),
+        json!({"price": "15000", "currency": "KRW", "order_id": "demo-1", "description": "Demo order"}),
     )
     .await;
     assert_eq!(made.status, 201, "{}", made.body);
     let id = made.body["id"].as_str().unwrap().to_owned();
     let address = made.body["address"].as_str().unwrap().to_owned();
+    // Priced in won at the simulated Upbit's 612,000 KRW/BCH, with no internet.
+    assert_eq!(
+        (
+            &made.body["currency"],
+            &made.body["price"],
+            &made.body["rate"],
+            &made.body["rate_sources"]
+        ),
+        (&json!("KRW"), &json!("15000"), &json!("612000"), &json!(["upbit"])),
+        "{}",
+        made.body
+    );
+    let sats = made.body["amount_sats"].as_u64().unwrap();
+    assert_eq!(sats, 2_450_981, "ceil(15000 x 1e8 / 612000)");
     assert_eq!(made.body["checkout_url"], format!("{base}/i/{id}"));
 
     // Step 2: the checkout page answers.
@@ -166,7 +181,7 @@ async fn the_demo_prints_its_walkthrough_and_following_it_ends_in_a_confirmed_we
     let paid = post(
         &format!("{sim}/sim/pay"),
         None,
-        json!({"address": address, "amount_sats": 70_000}),
+        json!({"address": address, "amount_sats": sats}),
     )
     .await;
     assert_eq!(paid.status, 200, "{}", paid.body);

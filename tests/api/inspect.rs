@@ -390,6 +390,8 @@ async fn inspect_stats_and_invoices_read_a_stopped_store_as_tables_and_json() {
             "id",
             "status",
             "amount",
+            "price",
+            "currency",
             "received",
             "address",
             "order_id",

@@ -29,6 +29,7 @@ mod notify;
 mod openapi;
 mod payments;
 mod pool;
+mod rates;
 mod recovery;
 mod request_bodies;
 mod restart;

@@ -168,6 +168,19 @@ fn document(lang: Lang, title: &str, body: &str) -> String {
     )
 }
 
+/// A fiat invoice's price for people, beside the BCH amount
+/// (`<strong class="price">15,000원</strong> = `); nothing for a BCH invoice.
+fn fiat_price(invoice: &Invoice, lang: Lang) -> String {
+    let (Some(price), Ok(currency)) = (invoice.price, crate::fiat::Currency::parse(&invoice.currency)) else {
+        return String::new();
+    };
+    let text = crate::fiat::format_price(price, currency, lang == Lang::Korean);
+    format!(
+        "<strong class=\"price\" id=\"price\">{}</strong> = ",
+        escape_html(&text)
+    )
+}
+
 /// The checkout page of `invoice` at `now`; `status` is the JSON of
 /// `GET /i/{id}/status` now, which the page starts from.
 pub fn render(invoice: &Invoice, status: &Value, confirmations: u64, now: DateTime<Utc>, lang: Lang) -> String {
@@ -224,7 +237,7 @@ pub fn render(invoice: &Invoice, status: &Value, confirmations: u64, now: DateTi
     let body = format!(
         r#"<main class="card">
 <h1>{title}</h1>
-{description}<p class="amount"><span class="label">{amount_label}</span> <strong id="amount">{amount} BCH</strong></p>
+{description}<p class="amount"><span class="label">{amount_label}</span> {fiat}<strong id="amount">{amount} BCH</strong></p>
 <p id="status" class="status status-{status}" role="status" aria-live="polite">{status_text}</p>
 <p id="note" class="note"{note_hidden}>{note}</p>
 <section id="pay"{pay_hidden}>
@@ -244,6 +257,7 @@ pub fn render(invoice: &Invoice, status: &Value, confirmations: u64, now: DateTi
         title = e(t.title),
         amount_label = e(t.amount),
         amount = e(&invoice.amount_sats.to_bch_string()),
+        fiat = fiat_price(invoice, lang),
         status = invoice.status.as_str(),
         status_text = e(&words.text),
         note_hidden = hidden(words.note.is_none()),

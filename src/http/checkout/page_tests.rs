@@ -141,3 +141,46 @@ fn the_policy_allows_exactly_the_inline_style_and_script() {
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(JS.as_bytes()));
     assert!(csp.contains(&format!("script-src 'sha256-{hash}'")), "{csp}");
 }
+
+fn priced(currency: &str, price: &str) -> crate::invoice::Invoice {
+    use crate::invoice::{FiatPrice, Invoice, InvoiceId, NewInvoice};
+    let fiat = (currency != "BCH").then(|| FiatPrice {
+        currency: crate::fiat::Currency::parse(currency).unwrap(),
+        price: price.parse().unwrap(),
+        rate: "612000".parse().unwrap(),
+        rate_sources: vec!["upbit".into()],
+        rate_at: chrono::Utc::now(),
+    });
+    let draft = NewInvoice {
+        amount_sats: crate::money::Sats(2_450_981),
+        fiat,
+        order_id: None,
+        description: None,
+        metadata: json!({}),
+        webhook_url: None,
+        redirect_url: None,
+        expires_in_secs: 900,
+        required_confirmations: 1,
+    };
+    let address = crate::cashaddr::Address::parse("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a").unwrap();
+    Invoice::create(InvoiceId::from_bytes([9; 16]), draft, address, chrono::Utc::now())
+}
+
+#[test]
+fn the_fiat_price_is_shown_beside_the_bch_amount_in_the_page_language() {
+    let krw = priced("KRW", "15000");
+    let status = json!({});
+    let ko = render(&krw, &status, 0, chrono::Utc::now(), Lang::Korean);
+    assert!(
+        ko.contains(
+            "<strong class=\"price\" id=\"price\">15,000원</strong> = <strong id=\"amount\">0.02450981 BCH</strong>"
+        ),
+        "{ko}"
+    );
+    let en = render(&krw, &status, 0, chrono::Utc::now(), Lang::English);
+    assert!(en.contains(">₩15,000</strong>"), "{en}");
+    let usd = render(&priced("USD", "12.34"), &status, 0, chrono::Utc::now(), Lang::English);
+    assert!(usd.contains(">$12.34</strong>"), "{usd}");
+    let bch = render(&priced("BCH", ""), &status, 0, chrono::Utc::now(), Lang::English);
+    assert!(!bch.contains("class=\"price\""), "{bch}");
+}

@@ -99,8 +99,14 @@ impl Engine {
     /// given back by [`Engine::into_dir`]).
     pub fn spawn_in(dir: tempfile::TempDir, config: &str, env: &[(&str, &str)]) -> Engine {
         let store = dir.path().join("store");
+        // No test reaches a real exchange: rates off unless the test configures them.
+        let rates = if config.contains("[rates]") {
+            ""
+        } else {
+            "[rates]\ncurrencies = []\n"
+        };
         let text = format!(
-            "[server]\nbind = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:8080\"\n[store]\npath = {:?}\n{config}",
+            "[server]\nbind = \"127.0.0.1:0\"\npublic_url = \"http://127.0.0.1:8080\"\n[store]\npath = {:?}\n{rates}{config}",
             store.display().to_string()
         );
         let config_path: PathBuf = dir.path().join("config.toml");
@@ -211,6 +217,8 @@ pub fn settings(url: &str, store: &std::path::Path) -> bchpay::config::Settings 
     s.server.bind = "127.0.0.1:0".into();
     s.store.path = store.to_path_buf();
     s.electron_cash.url = url.into();
+    // No test reaches a real exchange: rates off unless the test configures them.
+    s.rates.currencies = Vec::new();
     s
 }
 
