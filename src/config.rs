@@ -62,6 +62,8 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// The merchant dashboard's sessions.
+    pub dashboard: DashboardSettings,
 }
 
 /// `[server]`
@@ -225,6 +227,22 @@ impl Default for WebhookSettings {
     }
 }
 
+/// `[dashboard]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardSettings {
+    /// A session unused this long is over (sign in again).
+    pub session_idle_secs: u64,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        DashboardSettings {
+            session_idle_secs: 1800,
+        }
+    }
+}
+
 /// A configuration that cannot run, with the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -325,6 +343,9 @@ impl Settings {
         }
         if self.api.keys.iter().any(|k| k.expose().trim().is_empty()) {
             return Err(invalid("api.keys", "a key must not be empty"));
+        }
+        if self.dashboard.session_idle_secs == 0 {
+            return Err(invalid("dashboard.session_idle_secs", "must be at least 1"));
         }
         if self.store.path.as_os_str().is_empty() {
             return Err(invalid("store.path", "must not be empty"));

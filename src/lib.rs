@@ -18,6 +18,8 @@
 //!   commit) and `StoreReader` for reads.
 //! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon for the demo and the tests.
+//! - [`dashboard`]: the merchant dashboard: server-rendered pages, sessions,
+//!   CSRF, the key-authorization consent page, the CSV export.
 //! - [`http`]: the HTTP API: auth, request checks, handlers, `ApiError`.
 //! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
@@ -32,6 +34,7 @@ pub mod bench;
 pub mod cashaddr;
 pub mod config;
 pub mod confirmer;
+pub mod dashboard;
 pub mod demo;
 pub mod electron_cash;
 pub mod event;

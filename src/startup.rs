@@ -73,6 +73,7 @@ impl Application {
             confirmer,
             webhooks,
             webhook_stats,
+            dashboard: crate::dashboard::Dashboard::new(&settings),
         };
         let app_state = state.clone();
         let server = HttpServer::new(move || {

@@ -3,13 +3,14 @@
 
 mod admin;
 mod auth;
-mod checkout;
+pub(crate) mod checkout;
 pub mod create_request;
 pub mod error;
 mod events;
 mod invoices;
 mod notify;
 mod query;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -46,6 +47,8 @@ pub struct AppState {
     pub webhooks: Addr<WebhookDispatcher>,
     /// Its counters.
     pub webhook_stats: Arc<WebhookStats>,
+    /// The merchant dashboard's sessions, sign-in throttle and key operations.
+    pub dashboard: crate::dashboard::Dashboard,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/invoices/{id}", web::get().to(invoices::read))
                 .route("/events", web::get().to(events::list))
                 .route("/events/{id}/redeliver", web::post().to(events::redeliver))
+                .route("/wallet", web::get().to(wallet::read))
                 .route("/admin/stats", web::get().to(admin::stats))
                 .route("/admin/invoices", web::get().to(admin::invoices))
                 .route("/admin/invoices/{id}", web::get().to(admin::invoice))
@@ -77,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
         .route("/i/{id}", web::get().to(checkout::page))
+        .configure(crate::dashboard::routes)
         .default_service(web::to(not_found));
 }
 
