@@ -1,6 +1,6 @@
-//! Slowing down repeated failed sign-ins from one address: a few failures
-//! are free, then every further failure locks the address out for twice as
-//! long as the one before (1 s, 2 s, 4 s, … at most 5 min). While locked out
+//! Slowing down repeated failed sign-ins from one address: four failures in
+//! a row are free, then each further failure locks the address out, for
+//! twice as long as the one before (1 s, 2 s, 4 s, … at most 5 min). While locked out
 //! no key is even looked at, the right one included. A success forgets the
 //! address. Pure: the caller gives the time.
 
@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed before the lock-outs start.
+/// The failure that starts the lock-outs.
 const FREE_FAILURES: u32 = 5;
 /// The longest lock-out.
 const MAX_LOCK: Duration = Duration::from_secs(300);
@@ -82,7 +82,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn five_failures_are_free_then_each_locks_out_twice_as_long() {
+    fn four_failures_are_free_then_each_locks_out_twice_as_long() {
         let t = Throttle::default();
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let other: IpAddr = "192.0.2.8".parse().unwrap();
