@@ -109,7 +109,17 @@ pub async fn page(
         .ok_or(DashError::NotFound)?;
     let tip = state.tip();
     let p = price(&inv);
-    let rate = p.rate.as_deref().unwrap_or("—");
+    let rate = p
+        .rate
+        .as_deref()
+        .map(|r| {
+            format!(
+                r#" <span class="muted">(1 BCH = {} {})</span>"#,
+                esc(r),
+                esc(&p.currency)
+            )
+        })
+        .unwrap_or_default();
     let mut payments = String::new();
     for pay in &inv.payments {
         let height = if pay.height > 0 {
@@ -159,7 +169,7 @@ pub async fn page(
         r#"{notice}<section class="card" id="summary"><dl class="facts">
 <dt>{status_l}</dt><dd><span class="pill {s}" id="status">{status}</span>{exception}</dd>
 <dt>{order_l}</dt><dd id="order">{order}</dd>
-<dt>{price_l}</dt><dd>{price} {currency} <span class="muted">({rate})</span></dd>
+<dt>{price_l}</dt><dd>{price} {currency}{rate}</dd>
 <dt>{amount_l}</dt><dd>{amount} BCH</dd>
 <dt>{received_l}</dt><dd>{received} BCH</dd>
 <dt>{conf_l}</dt><dd>{conf} / {required}</dd>
@@ -180,7 +190,6 @@ pub async fn page(
         price_l = esc(t.price),
         price = esc(&p.price),
         currency = esc(&p.currency),
-        rate = esc(rate),
         amount_l = esc(t.amount),
         amount = inv.amount_sats.to_bch_string(),
         received_l = esc(t.received),

@@ -91,7 +91,11 @@ pub async fn page(signed: Signed, req: HttpRequest, state: web::Data<AppState>) 
         format!(r#"<p class="muted">{}</p>"#, esc(t.none_failing))
     } else {
         format!(
-            r#"<div class="scroll"><table><tbody>{failing_rows}</tbody></table></div><p><a href="/dashboard/webhooks">{} →</a></p>"#,
+            r#"<div class="scroll"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class="num">{}</th></tr></thead><tbody>{failing_rows}</tbody></table></div><p><a href="/dashboard/webhooks">{} →</a></p>"#,
+            esc(t.invoice),
+            esc(t.events),
+            esc(t.delivery),
+            esc(t.attempts),
             esc(t.nav_webhooks)
         )
     };

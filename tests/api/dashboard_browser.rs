@@ -19,11 +19,11 @@ const PHONE: (u32, u32) = (390, 844);
 /// What a page may take to show what a click asked for.
 const BAR: Duration = Duration::from_secs(10);
 
-/// Both screenshots of the page shown now; checks nothing overflows the
+/// Both screenshots of the whole page shown now; checks nothing overflows the
 /// phone's width but the tables' own scrolling boxes.
 async fn shoot(browser: &Browser, name: &str) {
     browser.resize(DESKTOP.0, DESKTOP.1).await;
-    browser.screenshot(&format!("{name}-desktop")).await;
+    browser.screenshot_page(&format!("{name}-desktop")).await;
     browser.resize(PHONE.0, PHONE.1).await;
     let overflow = browser
         .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
@@ -32,7 +32,7 @@ async fn shoot(browser: &Browser, name: &str) {
         overflow.as_i64().unwrap_or(1) <= 0,
         "{name}: the page is wider than a phone by {overflow} px"
     );
-    browser.screenshot(&format!("{name}-phone")).await;
+    browser.screenshot_page(&format!("{name}-phone")).await;
     browser.resize(DESKTOP.0, DESKTOP.1).await;
 }
 

@@ -231,6 +231,34 @@ impl Browser {
         path
     }
 
+    /// A PNG of the whole page, beyond the window (Chromium's DevTools
+    /// `Page.captureScreenshot`), written to `target/{shots}/{name}.png`.
+    pub async fn screenshot_page(&self, name: &str) -> PathBuf {
+        let size = self
+            .eval("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight];")
+            .await;
+        let (width, height) = (size[0].as_u64().unwrap_or(800), size[1].as_u64().unwrap_or(600));
+        let shot = self
+            .command(
+                awc::http::Method::POST,
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Page.captureScreenshot", "params": {
+                    "format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+                }})),
+            )
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("base64 PNG"))
+            .expect("valid base64");
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::create_dir_all(&self.shots).expect("screenshot dir");
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, bytes).expect("write screenshot");
+        path
+    }
+
     /// Ends the session (the browser quits).
     pub async fn quit(self) {
         let url = format!("{}/session/{}", self.driver.base, self.session);
