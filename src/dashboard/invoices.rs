@@ -28,8 +28,11 @@ pub fn table(lang: Lang, invoices: &[Invoice]) -> String {
     for inv in invoices {
         let p = price(inv);
         rows.push_str(&format!(
-            r#"<tr><td class="nowrap hide-narrow">{created}</td><td><a class="mono invoice-link" href="/dashboard/invoices/{id}">{id}</a></td><td class="order">{order}</td><td><span class="pill {s}">{status}</span></td><td class="num">{price} {currency}</td><td class="num hide-narrow">{amount}</td><td class="num">{received}</td></tr>"#,
+            r#"<tr><td class="nowrap hide-narrow">{created}</td><td><a class="mono invoice-link" href="/dashboard/invoices/{id}">{id}</a> <span class="pill {s}">{status}</span></td><td class="order" data-label="{order_l}">{order}</td><td class="num" data-label="{price_l}">{price} {currency}</td><td class="num hide-narrow">{amount}</td><td class="num" data-label="{received_l}">{received} BCH</td></tr>"#,
             created = time(inv.created_at),
+            order_l = esc(t.order),
+            price_l = esc(t.price),
+            received_l = esc(t.received),
             id = esc(inv.id.as_str()),
             order = esc(inv.order_id.as_deref().unwrap_or("")),
             s = inv.status.as_str(),
@@ -41,7 +44,7 @@ pub fn table(lang: Lang, invoices: &[Invoice]) -> String {
         ));
     }
     format!(
-        r#"<div class="scroll"><table id="invoices"><thead><tr><th class="hide-narrow">{created}</th><th>{invoice}</th><th>{order}</th><th>{status}</th><th class="num">{price}</th><th class="num hide-narrow">{amount} (BCH)</th><th class="num">{received} (BCH)</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
+        r#"<div class="scroll"><table id="invoices" class="cards"><thead><tr><th class="hide-narrow">{created}</th><th>{invoice} · {status}</th><th>{order}</th><th class="num">{price}</th><th class="num hide-narrow">{amount} (BCH)</th><th class="num">{received}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
         created = esc(t.created),
         invoice = esc(t.invoice),
         order = esc(t.order),

@@ -49,8 +49,9 @@ async fn render(
             )
         };
         rows.push_str(&format!(
-            r#"<tr class="key" data-id="{id}"><td>{label}<div class="muted mono">{id}</div></td><td>{perms}</td><td class="nowrap hide-narrow">{created}</td><td>{action}</td></tr>"#,
+            r#"<tr class="key" data-id="{id}"><td>{label}<div class="muted mono">{id}</div></td><td data-label="{perms_l}">{perms}</td><td class="nowrap hide-narrow">{created}</td><td>{action}</td></tr>"#,
             id = esc(&k.id),
+            perms_l = esc(t.permissions),
             label = esc(&k.label),
             perms = perms.join("<br>"),
             created = k.created_at.map(time).unwrap_or_default(),
@@ -64,7 +65,7 @@ async fn render(
         ));
     }
     let body = format!(
-        r#"{notice}<section class="card"><div class="scroll"><table id="keys"><thead><tr><th>{label_l}</th><th>{perms_l}</th><th class="hide-narrow">{created_l}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div></section>
+        r#"{notice}<section class="card"><div class="scroll"><table id="keys" class="cards"><thead><tr><th>{label_l}</th><th>{perms_l}</th><th class="hide-narrow">{created_l}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div></section>
 <section class="card" id="new-key"><h2>{new_l}</h2><form method="post" action="/dashboard/keys" class="stack"><input type="hidden" name="csrf" value="{csrf}">
 <label for="label">{label_l}</label><input type="text" id="label" name="label" maxlength="{MAX_LABEL}" required>
 <fieldset class="checks"><legend>{perms_l}</legend>{checks}</fieldset>
