@@ -163,7 +163,8 @@ pub async fn revoke(
     let id = path.into_inner();
     match state.dashboard.keys.revoke(&id).await {
         Ok(()) => {
-            log::info!("dashboard: API key {id} revoked");
+            let ended = state.dashboard.sessions.close_key(&id);
+            log::info!("dashboard: API key {id} revoked ({ended} dashboard sessions ended)");
             Ok(see_other("/dashboard/keys?revoked=1"))
         }
         Err(KeysError::NotFound) => Err(DashError::NotFound),

@@ -152,17 +152,18 @@ impl KeysPort {
             .map_err(|_| KeysError::Unavailable("key list lock poisoned".into()))
     }
 
-    /// The label of the session a key opens, if it is valid and `unrestricted`.
-    pub async fn sign_in(&self, key: &str) -> Result<Option<String>, KeysError> {
+    /// The key a session is opened with, if it is valid and `unrestricted`:
+    /// its id (revoking it ends the session) and label.
+    pub async fn sign_in(&self, key: &str) -> Result<Option<(String, String)>, KeysError> {
         if key_matches(key, &self.configured) {
-            return Ok(Some("api.keys".to_owned()));
+            return Ok(Some(("api.keys".to_owned(), "api.keys".to_owned())));
         }
         let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
         let made = self.made()?;
         Ok(made
             .iter()
             .find(|k| k.hash == hash && k.info.permissions.contains(&Permission::Unrestricted))
-            .map(|k| k.info.label.clone()))
+            .map(|k| (k.info.id.clone(), k.info.label.clone())))
     }
 
     /// Makes a key with `label` and exactly `permissions`.
@@ -243,7 +244,10 @@ mod tests {
             .expose()
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-        assert_eq!(port.sign_in(full.key.expose()).await.unwrap().as_deref(), Some("admin"));
+        assert_eq!(
+            port.sign_in(full.key.expose()).await.unwrap(),
+            Some((full.info.id.clone(), "admin".to_owned()))
+        );
         assert_eq!(port.sign_in(narrow.key.expose()).await.unwrap(), None);
         port.revoke(&full.info.id).await.unwrap();
         assert_eq!(port.sign_in(full.key.expose()).await.unwrap(), None);

@@ -109,7 +109,7 @@ pub async fn sign_in(
         return Ok(response.body(render(lang, Notice::Throttled, next, "/dashboard/login")));
     }
     let key = form.get("api_key").map(|k| k.trim()).unwrap_or("");
-    let label = if key.is_empty() {
+    let signed_with = if key.is_empty() {
         None
     } else {
         dash.keys.sign_in(key).await.map_err(|e| {
@@ -117,7 +117,7 @@ pub async fn sign_in(
             DashError::Internal
         })?
     };
-    let Some(label) = label else {
+    let Some((key_id, label)) = signed_with else {
         dash.throttle.failed(ip, now);
         log::warn!("dashboard sign-in from {ip} refused: wrong key");
         return Ok(html(
@@ -126,7 +126,7 @@ pub async fn sign_in(
         ));
     };
     dash.throttle.succeeded(ip);
-    let id = dash.sessions.open(&label, now);
+    let id = dash.sessions.open(&key_id, &label, now);
     log::info!("dashboard sign-in from {ip} with a key of {label}");
     let mut response = see_other(next.and_then(local_path).unwrap_or("/dashboard"));
     response

@@ -28,6 +28,8 @@ const MAX_SESSIONS: usize = 10_000;
 pub struct Session {
     /// The token every state-changing form of this session carries (field `csrf`).
     pub csrf: String,
+    /// The id of the key that signed in (revoking it ends the session).
+    pub key_id: String,
     /// The label of the key that signed in.
     pub key_label: String,
 }
@@ -82,8 +84,8 @@ impl Sessions {
         self.table.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Opens a session for the key labelled `key_label`; the id for the cookie.
-    pub fn open(&self, key_label: &str, now: Instant) -> String {
+    /// Opens a session for the key `key_id` labelled `key_label`; the id for the cookie.
+    pub fn open(&self, key_id: &str, key_label: &str, now: Instant) -> String {
         let id = random_hex(32);
         let mut table = self.table();
         table.retain(|_, e| now.duration_since(e.last_seen) < self.idle);
@@ -97,6 +99,7 @@ impl Sessions {
             Entry {
                 session: Session {
                     csrf: random_hex(32),
+                    key_id: key_id.to_owned(),
                     key_label: key_label.to_owned(),
                 },
                 last_seen: now,
@@ -125,6 +128,14 @@ impl Sessions {
     /// Ends the session of cookie id `id`.
     pub fn close(&self, id: &str) {
         self.table().remove(&digest(id));
+    }
+
+    /// Ends every session opened with the key `key_id` (it was revoked).
+    pub fn close_key(&self, key_id: &str) -> usize {
+        let mut table = self.table();
+        let before = table.len();
+        table.retain(|_, e| e.session.key_id != key_id);
+        before - table.len()
     }
 }
 
@@ -199,7 +210,7 @@ mod tests {
     fn a_session_lives_while_used_and_ends_after_the_idle_time() {
         let sessions = Sessions::new(Duration::from_secs(60));
         let t0 = Instant::now();
-        let id = sessions.open("api.keys", t0);
+        let id = sessions.open("api.keys", "api.keys", t0);
         assert_eq!(id.len(), 64);
         let Lookup::Live(s) = sessions.find(&id, t0 + Duration::from_secs(50)) else {
             panic!("live")
@@ -217,14 +228,18 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_session_is_unknown_and_ids_differ() {
+    fn a_closed_session_or_one_of_a_revoked_key_is_unknown_and_ids_differ() {
         let sessions = Sessions::new(Duration::from_secs(60));
         let now = Instant::now();
-        let (a, b) = (sessions.open("x", now), sessions.open("x", now));
+        let (a, b) = (sessions.open("k1", "x", now), sessions.open("k1", "x", now));
+        let c = sessions.open("k2", "y", now);
         assert_ne!(a, b);
         sessions.close(&a);
         assert_eq!(sessions.find(&a, now), Lookup::Unknown);
         assert!(matches!(sessions.find(&b, now), Lookup::Live(_)));
+        assert_eq!(sessions.close_key("k1"), 1);
+        assert_eq!(sessions.find(&b, now), Lookup::Unknown);
+        assert!(matches!(sessions.find(&c, now), Lookup::Live(_)));
     }
 
     #[test]

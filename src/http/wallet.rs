@@ -37,7 +37,7 @@ impl WalletView {
 }
 
 /// Asks the wallet for its balance (at once `None` while the link is not up).
-pub async fn wallet_view(state: &AppState) -> WalletView {
+pub(crate) async fn wallet_view(state: &AppState) -> WalletView {
     let status = state.wallet.status();
     let balance = if status.state.is_up() {
         match state.wallet.balance().await {

@@ -593,6 +593,7 @@ async fn keys_are_made_with_chosen_permissions_shown_once_and_revoked() {
     // The new unrestricted key signs in.
     let page = dash.post("/dashboard/login", None, &[("api_key", &key)]).await;
     page.assert_redirect("/dashboard");
+    let opened_with_it = page.session().unwrap();
 
     let narrow = dash
         .post(
@@ -640,6 +641,11 @@ async fn keys_are_made_with_chosen_permissions_shown_once_and_revoked() {
         dash.post("/dashboard/login", None, &[("api_key", &key)]).await.status,
         401
     );
+    // The sessions it opened end with it; others go on.
+    dash.get("/dashboard", Some(&opened_with_it))
+        .await
+        .assert_redirect("/dashboard/login");
+    assert_eq!(dash.get("/dashboard", Some(&session)).await.status, 200);
 
     for bad in [
         vec![("csrf", csrf.as_str()), ("label", ""), ("permissions", "unrestricted")],
