@@ -23,8 +23,8 @@ pub const COOKIE: &str = "bchpay_session";
 /// The most sessions kept at once; the least recently used goes first.
 const MAX_SESSIONS: usize = 10_000;
 
-/// What a page knows about the signed-in merchant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a page knows about the signed-in merchant. Its `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Session {
     /// The token every state-changing form of this session carries (field `csrf`).
     pub csrf: String,
@@ -32,6 +32,16 @@ pub struct Session {
     pub key_id: String,
     /// The label of the key that signed in.
     pub key_label: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("csrf", &"***")
+            .field("key_id", &self.key_id)
+            .field("key_label", &self.key_label)
+            .finish()
+    }
 }
 
 /// One live session.
@@ -217,6 +227,7 @@ mod tests {
         };
         assert_eq!(s.csrf.len(), 64);
         assert_ne!(s.csrf, id);
+        assert!(!format!("{s:?}").contains(&s.csrf), "the token stays out of Debug");
         // Used at 50 s: still live at 100 s, gone at 111 s.
         assert!(matches!(
             sessions.find(&id, t0 + Duration::from_secs(100)),
