@@ -110,6 +110,8 @@ texts! {
     failing: "Webhook deliveries failing", "실패한 웹훅 전송";
     /// Nothing failing.
     none_failing: "No delivery is failing.", "실패한 전송이 없습니다.";
+    /// Nothing retrying.
+    none_retrying: "No delivery is waiting for a retry.", "재시도를 기다리는 전송이 없습니다.";
     /// Deliveries waiting.
     pending_deliveries: "deliveries waiting in the outbox", "건이 전송 대기 중";
     /// Status filter label.

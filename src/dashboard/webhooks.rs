@@ -45,9 +45,9 @@ pub async fn page(
         format!(r#"<span class="pill up">{}</span>"#, esc(t.secret_set))
     };
     let back = "/dashboard/webhooks";
-    let cards = |events: &[crate::event::Event]| -> String {
+    let cards = |events: &[crate::event::Event], none: &str| -> String {
         if events.is_empty() {
-            format!(r#"<p class="muted">{}</p>"#, esc(t.none_failing))
+            format!(r#"<p class="muted">{}</p>"#, esc(none))
         } else {
             events
                 .iter()
@@ -67,9 +67,9 @@ pub async fn page(
         registered_l = esc(t.registered_webhooks),
         registered_none = esc(t.registered_none),
         failing_l = esc(t.failing),
-        failing = cards(&failing),
+        failing = cards(&failing, t.none_failing),
         retrying_l = esc(t.retrying),
-        retrying = cards(&retrying),
+        retrying = cards(&retrying, t.none_retrying),
     );
     Ok(html(
         StatusCode::OK,
