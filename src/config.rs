@@ -64,6 +64,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Fiat prices: currencies, exchange sources, the rate rule.
     pub rates: RatesSettings,
+    /// The merchant dashboard's sessions.
+    pub dashboard: DashboardSettings,
 }
 
 /// `[server]`
@@ -291,6 +293,22 @@ impl Default for RatesSettings {
     }
 }
 
+/// `[dashboard]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardSettings {
+    /// A session unused this long is over (sign in again).
+    pub session_idle_secs: u64,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        DashboardSettings {
+            session_idle_secs: 1800,
+        }
+    }
+}
+
 /// `[rates.endpoints]`: the base URL of each source's API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -472,6 +490,9 @@ impl Settings {
                     self.server.bind
                 ),
             ));
+        }
+        if self.dashboard.session_idle_secs == 0 {
+            return Err(invalid("dashboard.session_idle_secs", "must be at least 1"));
         }
         if self.store.path.as_os_str().is_empty() {
             return Err(invalid("store.path", "must not be empty"));

@@ -116,6 +116,7 @@ pub fn walkthrough(base: &str, sim: &str, exchanges: &str, receiver_port: u16, s
         r#"
 bchpay demo
   engine            {base}   (API key: {DEMO_KEY})
+  dashboard         {base}/dashboard   (sign in with the key: {DEMO_KEY})
   simulated wallet  {sim}   (Electron Cash JSON-RPC, commands under /sim/)
   exchanges         {exchanges}   (Upbit KRW at /upbit, Kraken USD at /kraken; controls at /sim/exchange)
   webhook receiver  http://127.0.0.1:{receiver_port}/webhook   (secret: {DEMO_SECRET}; prints below)
@@ -147,6 +148,8 @@ Try, in another terminal:
    curl -s {base}/i/$ID/status
    curl -s {base}/api/v1/events?invoice_id=$ID -H 'Authorization: Bearer {DEMO_KEY}'
    bchpay inspect --url {base} --api-key {DEMO_KEY} invoices
+
+6. Or see it all in the dashboard: open {base}/dashboard and sign in with {DEMO_KEY}
 
 Ctrl-C stops everything.
 "#
@@ -189,11 +192,12 @@ mod tests {
             9999,
             std::path::Path::new("/tmp/x"),
         );
-        for step in ["1. ", "2. ", "3. ", "4. ", "5. "] {
+        for step in ["1. ", "2. ", "3. ", "4. ", "5. ", "6. "] {
             assert!(text.contains(step), "{step}");
         }
         assert!(text.contains("/sim/pay") && text.contains("/sim/mine") && text.contains("bchpay inspect"));
         assert!(text.contains("http://127.0.0.1:9999/webhook"));
         assert!(text.contains("\"currency\": \"KRW\"") && text.contains("/sim/exchange/upbit"));
+        assert!(text.contains("dashboard         http://127.0.0.1:8080/dashboard   (sign in with the key: demo-key)"));
     }
 }

@@ -22,6 +22,8 @@
 //!   commit) and `StoreReader` for reads.
 //! - [`event`]: webhook events and their delivery record (pure).
 //! - [`sim`]: a simulated Electron Cash daemon (and exchanges) for the demo and the tests.
+//! - [`dashboard`]: the merchant dashboard: server-rendered pages, sessions,
+//!   CSRF, the key-authorization consent page, the CSV export.
 //! - [`http`]: the HTTP API: the `/api/v1` route table (`http::routes`, each
 //!   route's permission), the guard that checks every request against it
 //!   (`http::guard`: key, permission, JSON body), handlers, `ApiError`.
@@ -41,6 +43,7 @@ pub mod bench;
 pub mod cashaddr;
 pub mod config;
 pub mod confirmer;
+pub mod dashboard;
 pub mod demo;
 pub mod electron_cash;
 pub mod event;

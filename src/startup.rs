@@ -70,6 +70,7 @@ impl Application {
                 .map_err(|(key, why)| std::io::Error::other(format!("{key}: {why}")))?,
         );
         RateSource::start(rates.clone());
+        let dashboard = crate::dashboard::Dashboard::new(&settings, store.clone(), reader.clone());
         let state = AppState {
             settings: Arc::new(settings.clone()),
             wallet,
@@ -80,6 +81,7 @@ impl Application {
             webhooks,
             webhook_stats,
             rates,
+            dashboard,
         };
         let app_state = state.clone();
         let server = HttpServer::new(move || {

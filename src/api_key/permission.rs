@@ -68,6 +68,17 @@ impl Permission {
             .ok_or_else(|| UnknownPermission(name.to_owned()))
     }
 
+    /// Reads a permission's name in any case, as BTCPay's authorize page does
+    /// (what the WooCommerce plugin's setup wizard asks for).
+    pub fn parse_any_case(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether it is scoped to a store (Greenfield writes those `name:storeId`).
+    pub fn is_store_permission(self) -> bool {
+        self != Permission::Unrestricted
+    }
+
     /// The names of every permission.
     pub fn names() -> Vec<&'static str> {
         Permission::ALL.iter().map(|p| p.as_str()).collect()

@@ -28,7 +28,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 pub use link::{Backoff, LinkState, LinkStatus, SharedStatus};
-pub use rpc::{Method, RpcError};
+pub use rpc::{Balance, Method, RpcError};
 pub use stats::RpcStats;
 
 use crate::cashaddr::Address;
@@ -389,6 +389,11 @@ impl WalletLink {
             self.status.update(|s| s.network = Some(prefix));
         }
         Ok(address)
+    }
+
+    /// `getbalance`: the wallet's balance in satoshis.
+    pub async fn balance(&self) -> Result<Balance, RpcError> {
+        self.call(rpc::GetBalance).await
     }
 
     /// The link status now.

@@ -507,6 +507,47 @@ impl Method for Deserialize_ {
     }
 }
 
+/// `getbalance()`: the wallet's balance. The daemon writes each member as a
+/// Python `Decimal` string of BCH (`"0.0007"`, `"1E-8"`) and leaves out
+/// `unconfirmed` and `unmatured` when they are zero; `unconfirmed` is negative
+/// while the wallet spends coins not yet confirmed.
+#[derive(Debug, Clone)]
+pub struct GetBalance;
+
+/// The reply of `getbalance`, in satoshis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Balance {
+    /// Coins in blocks.
+    pub confirmed: i64,
+    /// The net of transactions in the mempool (may be negative).
+    pub unconfirmed: i64,
+    /// Coinbase outputs not yet spendable.
+    pub unmatured: i64,
+}
+
+impl Method for GetBalance {
+    type Output = Balance;
+    const NAME: &'static str = "getbalance";
+    fn parse(result: Value) -> Result<Balance, RpcError> {
+        let Value::Object(members) = result else {
+            return Err(RpcError::Protocol(format!("{}: not an object", Self::NAME)));
+        };
+        let member = |name: &str| match members.get(name) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => amount(Self::NAME, v),
+        };
+        let confirmed = match members.get("confirmed") {
+            Some(v) => amount(Self::NAME, v)?,
+            None => return Err(RpcError::Protocol(format!("{}: no confirmed member", Self::NAME))),
+        };
+        Ok(Balance {
+            confirmed,
+            unconfirmed: member("unconfirmed")?,
+            unmatured: member("unmatured")?,
+        })
+    }
+}
+
 /// `notify(address, URL)`: the daemon POSTs to URL on every change of the address.
 #[derive(Debug, Clone)]
 pub struct Notify {
@@ -602,6 +643,52 @@ mod tests {
         assert_eq!(coins[0].value, Sats(12_345));
         assert_eq!(coins[1].height, 102);
         assert!(typed::<LoadWallet>("load_wallet", 0).unwrap());
+    }
+
+    #[test]
+    fn getbalance_reads_every_member_exactly_and_the_missing_ones_as_zero() {
+        assert_eq!(
+            typed::<GetBalance>("getbalance", 0).unwrap(),
+            Balance {
+                confirmed: 65_070_711,
+                unconfirmed: 70_000,
+                unmatured: 5_000_013_560,
+            }
+        );
+        assert_eq!(
+            GetBalance::parse(json!({"confirmed": "1E-8"})).unwrap(),
+            Balance {
+                confirmed: 1,
+                unconfirmed: 0,
+                unmatured: 0
+            }
+        );
+        assert_eq!(
+            GetBalance::parse(json!({"confirmed": "0", "unconfirmed": "-0.100003"})).unwrap(),
+            Balance {
+                confirmed: 0,
+                unconfirmed: -10_000_300,
+                unmatured: 0
+            }
+        );
+        assert_eq!(
+            GetBalance::parse(json!({"confirmed": 70000})).unwrap().confirmed,
+            70_000
+        );
+        for bad in [
+            json!({}),
+            json!({"confirmed": "1E-9"}),
+            json!({"confirmed": "0.1", "unconfirmed": "x"}),
+            json!({"confirmed": 0.5}),
+            json!([]),
+            json!("0"),
+        ] {
+            assert!(
+                matches!(GetBalance::parse(bad.clone()), Err(RpcError::Protocol(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(typed::<GetBalance>("getbalance", 4), Err(RpcError::NoWallet));
     }
 
     #[test]

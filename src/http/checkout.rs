@@ -1,8 +1,8 @@
 //! The public checkout routes under `/i/` (no key: the id is unguessable):
 //! the page a customer pays on and the status it polls.
 
-mod i18n;
-mod page;
+pub(crate) mod i18n;
+pub(crate) mod page;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -4,7 +4,7 @@
 mod admin;
 mod api_keys;
 pub mod auth;
-mod checkout;
+pub(crate) mod checkout;
 pub mod create_request;
 pub mod error;
 mod events;
@@ -15,6 +15,7 @@ mod query;
 pub mod routes;
 mod strict_json;
 mod rates;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     pub webhook_stats: Arc<WebhookStats>,
     /// The book of fiat rates (read, never waited on).
     pub rates: RatesHandle,
+    /// The merchant dashboard's sessions, sign-in throttle and key operations.
+    pub dashboard: crate::dashboard::Dashboard,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
         .route("/i/{id}", web::get().to(checkout::page))
+        .configure(crate::dashboard::routes)
         .default_service(web::to(not_found));
 }
 

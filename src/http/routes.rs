@@ -10,7 +10,7 @@
 use actix_web::{http::Method, web, HttpResponse, Route};
 
 use super::error::ApiError;
-use super::{admin, api_keys, events, invoices, rates};
+use super::{admin, api_keys, events, invoices, rates, wallet};
 use crate::api_key::Permission;
 
 /// Where the table is mounted.
@@ -169,7 +169,7 @@ const fn bchpay(
 }
 
 use Body::{Json, None as NoBody};
-use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, Unrestricted};
+use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
 use Verb::{Delete, Get, Post};
 
 /// Every `/api/v1` route. Order matters as in actix: the first row whose
@@ -181,6 +181,7 @@ pub static API_V1: &[ApiRoute] = &[
         web::to(invoices::read)
     }),
     bchpay(Get, "/rates", CanViewInvoices, NoBody, || web::to(rates::list)),
+    bchpay(Get, "/wallet", CanViewStoreSettings, NoBody, || web::to(wallet::read)),
     bchpay(Get, "/events", CanViewInvoices, NoBody, || web::to(events::list)),
     bchpay(Post, "/events/{id}/redeliver", CanModifyWebhooks, NoBody, || {
         web::to(events::redeliver)

@@ -200,6 +200,47 @@ async fn the_demo_prints_its_walkthrough_and_following_it_ends_in_a_confirmed_we
     let (status, body) = get_json(&format!("{base}/i/{id}/status")).await.expect("status");
     assert_eq!((status, body["status"].as_str()), (200, Some("confirmed")), "{body}");
 
+    // The dashboard, as printed: its URL and the key that signs in there.
+    let dashboard = demo.field("dashboard");
+    assert_eq!(dashboard, format!("{base}/dashboard"));
+    let sign_in_key = text
+        .split("(sign in with the key: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the dashboard's sign-in key")
+        .to_owned();
+    let no_redirects = awc::Client::builder().disable_redirects().finish();
+    let signed = no_redirects
+        .post(format!("{base}/dashboard/login"))
+        .send_form(&[("api_key", sign_in_key.as_str())])
+        .await
+        .expect("sign in");
+    assert_eq!(signed.status().as_u16(), 303);
+    assert_eq!(
+        signed.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/dashboard")
+    );
+    let cookie = signed
+        .headers()
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("bchpay_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session")
+        .to_owned();
+    let mut overview = no_redirects
+        .get(format!("{base}/dashboard/invoices?q=demo-1"))
+        .insert_header(("Cookie", format!("bchpay_session={cookie}")))
+        .send()
+        .await
+        .expect("the dashboard");
+    assert_eq!(overview.status().as_u16(), 200);
+    let page = overview.body().await.expect("page");
+    assert!(
+        String::from_utf8_lossy(&page).contains(&id),
+        "the demo's invoice on the dashboard"
+    );
+
     // Killed (not a clean exit): the temporary store is left; tidy it here.
     demo.child.kill().expect("kill the demo");
     demo.child.wait().expect("wait for the demo");

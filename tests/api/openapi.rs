@@ -349,6 +349,8 @@ async fn every_operation_of_the_spec_is_routed_and_its_schemas_match_real_answer
     assert_matches_schema(&spec, "Stats", &stats);
     let keys = app.get("/api/v1/api-keys").await.body;
     assert_matches_schema(&spec, "ApiKey", &keys["api_keys"][0]);
+    let wallet = app.get("/api/v1/wallet").await.body;
+    assert_matches_schema(&spec, "Wallet", &wallet);
     let error = app.get_with("/api/v1/invoices", None).await.body;
     assert_matches_schema(&spec, "Error", &error);
     let create_fields: BTreeSet<String> = schema_fields(&spec, "CreateInvoice").0;

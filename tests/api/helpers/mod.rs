@@ -2,6 +2,7 @@
 //! in-process, the simulator, and waiting on conditions with deadlines.
 #![allow(dead_code)]
 
+pub mod browser;
 mod eventually;
 pub mod raw_http;
 pub mod receiver;
