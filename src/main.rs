@@ -90,7 +90,11 @@ struct InspectArgs {
 #[derive(Subcommand)]
 enum InspectWhat {
     /// Invoices by status, pool, ledger, outbox by state, size on disk, schema version.
-    Stats,
+    Stats {
+        /// Also check the store's invariants (reads the whole store); exits 1 if one is broken.
+        #[arg(long)]
+        check: bool,
+    },
     /// Invoices, newest first.
     Invoices {
         /// Only this status: new, paid, confirmed, expired, invalid.
@@ -131,7 +135,7 @@ enum InspectWhat {
 fn inspect(args: InspectArgs) -> ExitCode {
     use bchpay::inspect::{Query, Source};
     let query = match args.what {
-        InspectWhat::Stats => Query::Stats,
+        InspectWhat::Stats { check } => Query::Stats { check },
         InspectWhat::Invoices { status, limit } => {
             let status = match status.as_deref().map(bchpay::invoice::InvoiceStatus::parse) {
                 None => None,
@@ -164,7 +168,19 @@ fn inspect(args: InspectArgs) -> ExitCode {
         (None, None) => Source::Store(Settings::default().store.path),
     };
     let answer = actix_web::rt::System::new().block_on(bchpay::inspect::fetch(&source, &query));
+    let broken = answer
+        .as_ref()
+        .ok()
+        .and_then(|v| v["invariants_broken"].as_array())
+        .is_some_and(|b| !b.is_empty());
     match answer {
+        Ok(value) if broken => {
+            match args.json {
+                true => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+                false => print!("{}", bchpay::inspect::render(&query, &value)),
+            }
+            ExitCode::from(1)
+        }
         Ok(value) if args.json => {
             println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
             ExitCode::SUCCESS
