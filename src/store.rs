@@ -13,7 +13,9 @@
 //! - `write/`: one file per thing written (`create_batch`, `transition`,
 //!   `event_record`, `pool`), plain functions over the trees.
 //! - `reader.rs` (+ `reader/listing.rs`), `lookup.rs`: reads.
-//! - `health.rs`: whether writes succeed (`/readyz`), the test fault hook.
+//! - `health.rs`: whether writes succeed (`/readyz`), the test fault hook;
+//!   `shared.rs`: the tree handles, swapped when the writer reopens sled
+//!   (`reopen.rs`, after a full disk).
 //! - `counts.rs`, `error.rs`, `bulk.rs`, `invariants.rs`.
 //!
 //! Imports inside the store go one way: layout ← lookup ← write ← actor,
@@ -32,6 +34,8 @@ mod messages;
 mod migrate;
 mod open;
 mod reader;
+mod reopen;
+mod shared;
 mod write;
 
 pub use actor::{start, InvoiceStore};

@@ -25,21 +25,31 @@ use actix::prelude::*;
 use tokio::sync::oneshot;
 
 use super::commit::{durable, stopped, CreateReply, GroupCommit, Parked};
+use super::counts::Counts;
 use super::error::StoreError;
 use super::health::Health;
-use super::layout::keys::MetaKey;
-use super::layout::{values, SCHEMA_VERSION};
 use super::messages::*;
 use super::open::Store;
 use super::reader::StoreReader;
+use super::reopen::Opened;
+use super::shared::SharedTrees;
 use super::write::{create_batch, event_record, pool, transition, Writes};
+
+mod lifecycle;
+use crate::event::route::Routes;
 
 /// The single writer of the sled database.
 pub struct InvoiceStore {
-    /// The database, for flushing.
-    db: sled::Db,
-    /// What the writes work on.
-    w: Writes,
+    /// The database and its trees; `None` only while it reopens.
+    opened: Option<Opened>,
+    /// The directory, to reopen it.
+    path: std::path::PathBuf,
+    /// The handles readers use, swapped on a reopen.
+    shared: SharedTrees,
+    /// Sizes kept by the writer.
+    counts: Arc<Counts>,
+    /// Where events go (policy from outside the store).
+    routes: Routes,
     /// Whether writes succeed (shared with `/readyz`), and the fault hook.
     health: Arc<Health>,
     /// Told about every new invoice (the confirmer).
@@ -54,6 +64,8 @@ pub struct InvoiceStore {
     apply_scheduled: bool,
     /// Flushes completed, shared with the readers.
     flushes: Arc<AtomicU64>,
+    /// Whether a recovery attempt is scheduled (writes fail).
+    recovering: bool,
 }
 
 /// Starts the writer, supervised, on its own arbiter; returns its address and
@@ -70,12 +82,14 @@ impl InvoiceStore {
     pub fn new(store: Store) -> InvoiceStore {
         let parts = store.into_parts();
         InvoiceStore {
-            db: parts.db,
-            w: Writes {
+            opened: Some(Opened {
+                db: parts.db,
                 trees: parts.trees,
-                counts: parts.counts,
-                routes: parts.routes,
-            },
+            }),
+            path: parts.path,
+            shared: parts.shared,
+            counts: parts.counts,
+            routes: parts.routes,
             health: parts.health,
             subscribers: Vec::new(),
             event_subscribers: Vec::new(),
@@ -83,6 +97,7 @@ impl InvoiceStore {
             creates: Vec::new(),
             apply_scheduled: false,
             flushes: parts.flushes,
+            recovering: false,
         }
     }
 
@@ -92,12 +107,24 @@ impl InvoiceStore {
     fn run<T>(
         &mut self,
         ctx: &mut Context<Self>,
-        f: impl FnOnce(&Writes) -> Result<T, StoreError>,
+        f: impl FnOnce(&Writes<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let w = &self.w;
-        match self.health.guarded(|| f(w)) {
+        if self.health.down().is_some() {
+            // Writes failed before: a write is the moment to try again.
+            let _ = self.recover();
+        }
+        let Some(opened) = &self.opened else {
+            return Err(StoreError::WriterFailed("the store is being reopened".into()));
+        };
+        let w = Writes {
+            trees: &opened.trees,
+            counts: &self.counts,
+            routes: &self.routes,
+        };
+        match self.health.guarded(|| f(&w)) {
             Ok(Err(e)) if e.is_unavailable() => {
                 self.health.set_down(&e.to_string());
+                self.watch_recovery(ctx);
                 Err(e)
             }
             Ok(result) => result,
@@ -131,14 +158,21 @@ impl InvoiceStore {
     /// Starts one flush for every write applied so far.
     fn start_flush(&mut self, ctx: &mut Context<Self>) {
         self.commit.begin();
-        let db = self.db.clone();
-        let flush = async move { db.flush_async().await };
+        let db = self.opened.as_ref().map(|o| o.db.clone());
+        let flush = async move {
+            match db {
+                Some(db) => db.flush_async().await.map(drop).map_err(StoreError::from),
+                None => Err(StoreError::WriterFailed("the store is being reopened".into())),
+            }
+        };
         ctx.spawn(flush.into_actor(self).map(|result, act, ctx| {
             act.flushes.fetch_add(1, Ordering::Relaxed);
-            let result = result.map(drop).map_err(StoreError::from);
             match &result {
                 Ok(()) => act.health.set_up(),
-                Err(e) => act.health.set_down(&format!("flush failed: {e}")),
+                Err(e) => {
+                    act.health.set_down(&format!("flush failed: {e}"));
+                    act.watch_recovery(ctx);
+                }
             }
             act.commit.end(&result);
             if act.commit.should_flush() {
@@ -149,9 +183,11 @@ impl InvoiceStore {
 
     /// Flushes now, blocking, and answers every parked reply (stop, restart).
     fn flush_parked(&mut self) {
-        let db = &self.db;
-        self.commit
-            .answer_all(|| db.flush().map(drop).map_err(StoreError::from));
+        let db = self.opened.as_ref().map(|o| &o.db);
+        self.commit.answer_all(|| match db {
+            Some(db) => db.flush().map(drop).map_err(StoreError::from),
+            None => Err(StoreError::WriterFailed("the store is being reopened".into())),
+        });
     }
 
     /// Applies up to one batch of queued creations in one transaction: their
@@ -159,7 +195,7 @@ impl InvoiceStore {
     fn apply_creates(&mut self, ctx: &mut Context<Self>) {
         let n = self.creates.len().min(create_batch::MAX_BATCH);
         let (requests, replies): (Vec<_>, Vec<_>) = self.creates.drain(..n).unzip();
-        match self.run(ctx, |w| Ok(create_batch::create_batch(&w.trees, &w.counts, requests))) {
+        match self.run(ctx, |w| Ok(create_batch::create_batch(w.trees, w.counts, requests))) {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     self.park_created(reply, answer);
@@ -171,6 +207,7 @@ impl InvoiceStore {
                 }
             }
         }
+        self.watch_recovery(ctx);
     }
 
     /// Parks a creation's reply (and tells the watchers of a new invoice).
@@ -204,55 +241,6 @@ impl InvoiceStore {
                 }
             }
         }
-    }
-
-    /// A small write and its flush, to learn whether the store can write again.
-    fn probe(&mut self, ctx: &mut Context<Self>) -> Result<(), StoreError> {
-        let db = self.db.clone();
-        self.run(ctx, move |w| {
-            let key = MetaKey::SchemaVersion.encode();
-            w.trees
-                .meta
-                .insert(key, values::encode_schema_version(SCHEMA_VERSION))?;
-            db.flush()?;
-            Ok(())
-        })?;
-        self.health.set_up();
-        Ok(())
-    }
-}
-
-impl Actor for InvoiceStore {
-    type Context = Context<Self>;
-}
-
-impl Supervised for InvoiceStore {
-    /// After a panic: what was applied before it is flushed and answered, the
-    /// kept sizes are counted again, queued creations are applied.
-    fn restarting(&mut self, ctx: &mut Context<Self>) {
-        log::warn!("store writer restarting");
-        self.flush_parked();
-        self.w.counts.recount(&self.w.trees);
-        self.apply_scheduled = !self.creates.is_empty();
-        if self.apply_scheduled {
-            ctx.notify(ApplyCreates);
-        }
-    }
-}
-
-impl Drop for InvoiceStore {
-    /// Stopping (or the arbiter going away) mid-flush: apply what is queued,
-    /// flush here and answer the parked replies instead of failing them.
-    fn drop(&mut self) {
-        while !self.creates.is_empty() {
-            let n = self.creates.len().min(create_batch::MAX_BATCH);
-            let (requests, replies): (Vec<_>, Vec<_>) = self.creates.drain(..n).unzip();
-            let answers = create_batch::create_batch(&self.w.trees, &self.w.counts, requests);
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                self.park_created(reply, answer);
-            }
-        }
-        self.flush_parked();
     }
 }
 
@@ -298,9 +286,7 @@ impl Handler<ApplyObservation> for InvoiceStore {
 
     fn handle(&mut self, msg: ApplyObservation, ctx: &mut Context<Self>) -> Self::Result {
         let id = msg.invoice_id.clone();
-        match self.run(ctx, |w| {
-            transition::apply_transition(&w.trees, &w.counts, &w.routes, msg)
-        }) {
+        match self.run(ctx, |w| transition::apply_transition(w.trees, w.counts, w.routes, msg)) {
             Ok((applied, false)) => Box::pin(async move { Ok(applied) }),
             Ok((applied, true)) => {
                 let announce = self.announcer();
@@ -323,7 +309,7 @@ impl Handler<RecordAttempt> for InvoiceStore {
     type Result = ResponseFuture<Result<crate::event::Event, StoreError>>;
 
     fn handle(&mut self, msg: RecordAttempt, ctx: &mut Context<Self>) -> Self::Result {
-        let result = self.run(ctx, |w| event_record::record_attempt(&w.trees, &w.counts, msg));
+        let result = self.run(ctx, |w| event_record::record_attempt(w.trees, w.counts, msg));
         self.reply_when_durable(result, ctx)
     }
 }
@@ -333,7 +319,7 @@ impl Handler<Redeliver> for InvoiceStore {
 
     fn handle(&mut self, msg: Redeliver, ctx: &mut Context<Self>) -> Self::Result {
         let result = self.run(ctx, |w| {
-            event_record::redeliver(&w.trees, &w.counts, &w.routes, &msg.event_id, msg.now)
+            event_record::redeliver(w.trees, w.counts, w.routes, &msg.event_id, msg.now)
         });
         let announce = self.announcer();
         let durable = self.reply_when_durable(result, ctx);
@@ -349,7 +335,7 @@ impl Handler<AddToPool> for InvoiceStore {
     type Result = ResponseFuture<Result<usize, StoreError>>;
 
     fn handle(&mut self, msg: AddToPool, ctx: &mut Context<Self>) -> Self::Result {
-        match self.run(ctx, |w| pool::add_to_pool(&w.trees, &w.counts, msg.addresses)) {
+        match self.run(ctx, |w| pool::add_to_pool(w.trees, w.counts, msg.addresses)) {
             Ok(0) => Box::pin(async { Ok(0) }),
             result => self.reply_when_durable(result, ctx),
         }
@@ -371,10 +357,10 @@ impl Handler<Flush> for InvoiceStore {
 impl Handler<Ping> for InvoiceStore {
     type Result = Result<(), StoreError>;
 
-    fn handle(&mut self, _: Ping, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> Self::Result {
         match self.health.down() {
             None => Ok(()),
-            Some(_) => self.probe(ctx),
+            Some(_) => self.recover(),
         }
     }
 }

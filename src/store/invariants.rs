@@ -15,7 +15,7 @@ use crate::invoice::InvoiceStatus;
 
 /// Every invariant broken in the store read by `reader`, in words (empty: all hold).
 pub fn check_invariants(reader: &StoreReader) -> Result<Vec<String>, StoreError> {
-    let trees = reader.trees();
+    let trees = &reader.trees()?;
     let mut broken = Vec::new();
     logs_match_counters(trees, &mut broken)?;
     invoices_are_indexed(trees, &mut broken)?;

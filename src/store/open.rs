@@ -1,7 +1,7 @@
 //! [`Store`]: an open store directory (lock, schema version, migration), not
 //! yet handed to its writer.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use super::layout::{values, SCHEMA_VERSION};
 use super::lookup;
 use super::migrate;
 use super::reader::StoreReader;
+use super::shared::SharedTrees;
 use crate::event::route::Routes;
 
 /// Page cache for sled: its default (1 GiB) would let the store alone grow
@@ -24,8 +25,12 @@ pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 pub struct Store {
     /// The database; the writer flushes it.
     db: sled::Db,
+    /// The directory, for reopening it.
+    path: PathBuf,
     /// The trees of the layout.
     trees: Trees,
+    /// The handles readers use (swapped when the writer reopens sled).
+    shared: SharedTrees,
     /// Sizes kept by the writer, read by every reader.
     counts: Arc<Counts>,
     /// Flushes completed by the writer, shared with every reader.
@@ -41,7 +46,11 @@ pub struct Parts {
     /// See [`Store`].
     pub db: sled::Db,
     /// See [`Store`].
+    pub path: PathBuf,
+    /// See [`Store`].
     pub trees: Trees,
+    /// See [`Store`].
+    pub shared: SharedTrees,
     /// See [`Store`].
     pub counts: Arc<Counts>,
     /// See [`Store`].
@@ -93,7 +102,7 @@ impl Store {
             }
             None => return Err(StoreError::Corrupt("the store holds data but no schema version".into())),
         }
-        Ok(Store::over(db, trees))
+        Ok(Store::over(path.as_ref(), db, trees))
     }
 
     /// Opens an existing store to read it (`bchpay inspect`): refuses a
@@ -107,7 +116,7 @@ impl Store {
         let db = open_db(path, sled::Config::new())?;
         let trees = Trees::open(&db)?;
         match lookup::schema_version(&trees)? {
-            Some(SCHEMA_VERSION) => Ok(Store::over(db, trees)),
+            Some(SCHEMA_VERSION) => Ok(Store::over(path, db, trees)),
             Some(found) => Err(StoreError::SchemaMismatch {
                 found,
                 expected: SCHEMA_VERSION,
@@ -117,11 +126,13 @@ impl Store {
     }
 
     /// A store over opened trees, its sizes counted.
-    fn over(db: sled::Db, trees: Trees) -> Store {
+    fn over(path: &Path, db: sled::Db, trees: Trees) -> Store {
         let counts = Arc::new(Counts::default());
         counts.recount(&trees);
         Store {
             db,
+            path: path.to_owned(),
+            shared: SharedTrees::new(trees.clone()),
             trees,
             counts,
             flushes: Arc::default(),
@@ -138,7 +149,7 @@ impl Store {
 
     /// A reader over this store's trees.
     pub fn reader(&self) -> StoreReader {
-        StoreReader::new(self.trees.clone(), self.counts.clone(), self.flushes.clone())
+        StoreReader::new(self.shared.clone(), self.counts.clone(), self.flushes.clone())
     }
 
     /// Whether writes succeed (for `/readyz`), and the test fault hook.
@@ -150,7 +161,9 @@ impl Store {
     pub(super) fn into_parts(self) -> Parts {
         Parts {
             db: self.db,
+            path: self.path,
             trees: self.trees,
+            shared: self.shared,
             counts: self.counts,
             flushes: self.flushes,
             health: self.health,

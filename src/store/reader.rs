@@ -17,6 +17,7 @@ use super::error::StoreError;
 use super::layout::keys::{self, MetaKey, Seq, STATUSES};
 use super::layout::trees::Trees;
 use super::lookup;
+use super::shared::SharedTrees;
 use crate::cashaddr::Address;
 use crate::event::{DeliveryState, Event};
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
@@ -24,8 +25,8 @@ use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 /// Cheap to clone, `Send + Sync`: hand one to every HTTP worker.
 #[derive(Clone)]
 pub struct StoreReader {
-    /// Handles on the store's trees.
-    trees: Trees,
+    /// Handles on the store's trees (swapped when the writer reopens the database).
+    shared: SharedTrees,
     /// Sizes kept by the writer.
     counts: Arc<Counts>,
     /// Flushes done by the writer so far (shared with it; for metrics and tests).
@@ -34,13 +35,17 @@ pub struct StoreReader {
 
 impl StoreReader {
     /// A reader over `trees`.
-    pub(super) fn new(trees: Trees, counts: Arc<Counts>, flushes: Arc<AtomicU64>) -> StoreReader {
-        StoreReader { trees, counts, flushes }
+    pub(super) fn new(shared: SharedTrees, counts: Arc<Counts>, flushes: Arc<AtomicU64>) -> StoreReader {
+        StoreReader {
+            shared,
+            counts,
+            flushes,
+        }
     }
 
-    /// The trees (for the invariant check and the tests of the store).
-    pub(super) fn trees(&self) -> &Trees {
-        &self.trees
+    /// The current tree handles (for the listings, the invariant check and the tests).
+    pub(super) fn trees(&self) -> Result<Trees, StoreError> {
+        self.shared.get()
     }
 
     /// The kept sizes (for the invariant check).
@@ -50,18 +55,19 @@ impl StoreReader {
 
     /// The invoice with this id.
     pub fn invoice(&self, id: &InvoiceId) -> Result<Option<Invoice>, StoreError> {
-        Ok(lookup::stored_invoice(&self.trees, id.as_str().as_bytes())?.map(|s| s.invoice))
+        Ok(lookup::stored_invoice(&self.trees()?, id.as_str().as_bytes())?.map(|s| s.invoice))
     }
 
     /// The invoice of the shop's order.
     pub fn invoice_by_order(&self, order_id: &str) -> Result<Option<Invoice>, StoreError> {
-        lookup::invoice_by_order(&self.trees, order_id)
+        lookup::invoice_by_order(&self.trees()?, order_id)
     }
 
     /// The invoice that was handed this address.
     pub fn invoice_by_address(&self, address: &Address) -> Result<Option<Invoice>, StoreError> {
-        match self.trees.by_address.get(address.as_str())? {
-            Some(id) => lookup::indexed_invoice(&self.trees, &id).map(Some),
+        let trees = self.trees()?;
+        match trees.by_address.get(address.as_str())? {
+            Some(id) => lookup::indexed_invoice(&trees, &id).map(Some),
             None => Ok(None),
         }
     }
@@ -73,12 +79,12 @@ impl StoreReader {
 
     /// The pool's addresses, in key order.
     pub fn pool_addresses(&self) -> Result<Vec<Address>, StoreError> {
-        parse_keys(&self.trees.pool, |s| Address::parse(s).ok(), "pool address")
+        parse_keys(&self.trees()?.pool, |s| Address::parse(s).ok(), "pool address")
     }
 
     /// The ledger, in address order: at most `limit` (address, invoice id) pairs.
     pub fn ledger(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-        self.trees
+        self.trees()?
             .by_address
             .iter()
             .take(limit)
@@ -94,37 +100,37 @@ impl StoreReader {
 
     /// The schema version written in the store.
     pub fn schema_version(&self) -> Result<Option<u32>, StoreError> {
-        lookup::schema_version(&self.trees)
+        lookup::schema_version(&self.trees()?)
     }
 
     /// Addresses ever handed to an invoice.
     pub fn ledger_len(&self) -> usize {
-        self.trees.by_address.len()
+        self.trees().map_or(0, |t| t.by_address.len())
     }
 
     /// Invoices ever created (a counter in `meta`, kept in the creating transaction).
     pub fn invoice_count(&self) -> Result<u64, StoreError> {
-        lookup::counter(&self.trees, MetaKey::InvoiceCount)
+        lookup::counter(&self.trees()?, MetaKey::InvoiceCount)
     }
 
     /// Ids of the invoices the confirmer still watches.
     pub fn watched_ids(&self) -> Result<Vec<InvoiceId>, StoreError> {
-        parse_keys(&self.trees.watch, |s| InvoiceId::parse(s).ok(), "watched id")
+        parse_keys(&self.trees()?.watch, |s| InvoiceId::parse(s).ok(), "watched id")
     }
 
     /// The events of an invoice, in their order (none for an unknown invoice).
     pub fn invoice_events(&self, id: &InvoiceId) -> Result<Vec<Event>, StoreError> {
-        lookup::invoice_events(&self.trees, id)
+        lookup::invoice_events(&self.trees()?, id)
     }
 
     /// The event with global sequence `seq`.
     pub fn event_by_seq(&self, seq: u64) -> Result<Option<Event>, StoreError> {
-        lookup::event_by_seq(&self.trees, seq)
+        lookup::event_by_seq(&self.trees()?, seq)
     }
 
     /// The event with id `evt_…`.
     pub fn event(&self, id: &str) -> Result<Option<Event>, StoreError> {
-        lookup::event(&self.trees, id)
+        lookup::event(&self.trees()?, id)
     }
 
     /// How many events are in each delivery state (walks the keys of the
@@ -136,7 +142,7 @@ impl StoreReader {
             (DeliveryState::Failed, 0),
             (DeliveryState::NoEndpoint, 0),
         ];
-        for key in self.trees.by_event_state.iter().keys() {
+        for key in self.trees()?.by_event_state.iter().keys() {
             let state = keys::EventStateKey::decode(&key?)?.state;
             if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
                 slot.1 += 1;
@@ -147,7 +153,7 @@ impl StoreReader {
 
     /// Sequences of the events waiting for delivery, oldest first.
     pub fn outbox(&self) -> Result<Vec<u64>, StoreError> {
-        self.trees
+        self.trees()?
             .outbox
             .iter()
             .keys()
@@ -159,7 +165,7 @@ impl StoreReader {
     pub fn status_counts(&self) -> Result<Vec<(InvoiceStatus, u64)>, StoreError> {
         STATUSES
             .into_iter()
-            .map(|s| Ok((s, lookup::counter(&self.trees, MetaKey::Status(s))?)))
+            .map(|s| Ok((s, lookup::counter(&self.trees()?, MetaKey::Status(s))?)))
             .collect()
     }
 

@@ -9,8 +9,6 @@ pub mod event_record;
 pub mod pool;
 pub mod transition;
 
-use std::sync::Arc;
-
 use sled::transaction::ConflictableTransactionError;
 
 use super::counts::Counts;
@@ -19,13 +17,13 @@ use super::layout::trees::Trees;
 use crate::event::route::Routes;
 
 /// What the writes are given: the trees, the kept sizes, where events go.
-pub struct Writes {
+pub struct Writes<'a> {
     /// The trees of the layout.
-    pub trees: Trees,
+    pub trees: &'a Trees,
     /// Sizes kept by the writer.
-    pub counts: Arc<Counts>,
+    pub counts: &'a Counts,
     /// Where events go (policy from outside the store).
-    pub routes: Routes,
+    pub routes: &'a Routes,
 }
 
 /// Gives up a transaction with `error` (a check that failed inside it).

@@ -64,7 +64,8 @@ impl StoreReader {
         let Some(newest) = before.unwrap_or(count).min(count).checked_sub(1) else {
             return Ok((Vec::new(), None));
         };
-        let trees = self.trees();
+        let trees = self.trees()?;
+        let trees = &trees;
         let invoice_at = |id: &[u8]| lookup::indexed_invoice(trees, id);
         match status {
             None => {
@@ -111,7 +112,8 @@ impl StoreReader {
         match state {
             None => self.events_in_order(after, limit),
             Some(DeliveryState::Pending) => {
-                let seqs = self.trees().outbox.range(Seq(after + 1).encode()..).keys();
+                let trees = self.trees()?;
+                let seqs = trees.outbox.range(Seq(after + 1).encode()..).keys();
                 page_of(seqs.map(|k| self.indexed_event(Seq::decode(&k?)?.0)), limit)
             }
             Some(state) => {
@@ -121,7 +123,8 @@ impl StoreReader {
                 ) else {
                     return Ok((Vec::new(), None));
                 };
-                let keys = self.trees().by_event_state.range(from..=to).keys();
+                let trees = self.trees()?;
+                let keys = trees.by_event_state.range(from..=to).keys();
                 page_of(keys.map(|k| self.indexed_event(EventStateKey::decode(&k?)?.seq)), limit)
             }
         }
@@ -140,9 +143,9 @@ impl StoreReader {
     /// Every event after sequence `after`, through the event log; the events
     /// of one invoice are read once for a run of references to it.
     fn events_in_order(&self, after: u64, limit: usize) -> Result<Page<Event>, StoreError> {
-        let last = self.trees().event_log().len()?;
+        let log = self.trees()?.event_log();
+        let last = log.len()?;
         let mut current: Option<(InvoiceId, Vec<Event>)> = None;
-        let log = self.trees().event_log();
         let items = log.forward(after, last.saturating_sub(1)).map(|entry| {
             let (n, line) = entry?;
             let (id, index) = values::parse_event_ref(&line)?;

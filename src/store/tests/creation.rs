@@ -92,7 +92,7 @@ async fn a_pooled_address_already_in_the_ledger_is_skipped_and_dropped() {
         .unwrap()
         .unwrap();
     // As the pool of an older version might hold it (counted as opening the store would).
-    reader.trees().pool.insert(used.as_str(), &[]).unwrap();
+    reader.trees().unwrap().pool.insert(used.as_str(), &[]).unwrap();
     counts::Counts::adjust(&reader.counts().pool, 1);
     assert_eq!(reader.pool_len(), 6);
 
