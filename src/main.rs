@@ -66,6 +66,8 @@ enum BenchWhich {
     Confirm(bchpay::bench::confirm::Opts),
     /// `bchpay serve` over a store of a million invoices: size on disk, RSS, time to ready, reads.
     Scale(bchpay::bench::scale::Opts),
+    /// Filtered listings (status=paid, state=failed) beside a creation burst, over a big store.
+    Scan(bchpay::bench::scan::Opts),
 }
 
 /// `bchpay inspect`.
@@ -253,6 +255,7 @@ fn main() -> ExitCode {
             BenchWhich::Create(opts) => bchpay::bench::create::run(opts),
             BenchWhich::Confirm(opts) => bchpay::bench::confirm::run(opts),
             BenchWhich::Scale(opts) => bchpay::bench::scale::run(opts),
+            BenchWhich::Scan(opts) => bchpay::bench::scan::run(opts),
         },
     };
     match result {

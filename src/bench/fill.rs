@@ -34,6 +34,7 @@ use serde_json::json;
 use super::{serve, Served};
 use crate::cashaddr::Address;
 use crate::event::route::Routes;
+use crate::event::DeliveryState;
 use crate::invoice::lifecycle::{self, EventKind, Observation, Policy};
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, NewInvoice, Payment};
 use crate::money::Sats;
@@ -51,6 +52,8 @@ const WATCHED_EXPIRY_SECS: u64 = 86_400;
 const FINAL_EXPIRY_SECS: u64 = 900;
 /// The monitoring window after expiry (the default `monitoring_secs`).
 const MONITORING_SECS: u64 = 86_400;
+/// Where the failed events of [`Kind::Paid`] invoices were to go.
+const FAILED_WEBHOOK_URL: &str = "http://127.0.0.1:9/unreachable";
 /// The tip at which the payments of confirmed invoices are mined.
 const FILL_TIP: u64 = 100;
 
@@ -63,6 +66,9 @@ pub enum Kind {
     Confirmed,
     /// Unpaid past its expiry and its monitoring window: `expired`, final.
     Expired,
+    /// Paid in full, not yet mined: `paid`, watched; its webhook events
+    /// `failed` (their retry schedule spent).
+    Paid,
 }
 
 /// What [`fill`] built.
@@ -162,6 +168,11 @@ async fn create(writer: Addr<InvoiceStore>, i: usize, short: String) -> io::Resu
 /// Like [`fill`], but loaded in bulk through [`crate::store::bulk`] (see the
 /// module docs); the store is checked through the reader before it returns.
 pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) -> io::Result<Filled> {
+    fill_bulk_with(path, sim, count, &kind)
+}
+
+/// [`fill_bulk`] with any mix.
+pub fn fill_bulk_with(path: &Path, sim: &Sim, count: usize, kind: &dyn Fn(usize) -> Kind) -> io::Result<Filled> {
     let started = Instant::now();
     let mut loader = BulkLoader::create(path).map_err(io::Error::other)?;
     let mut filled = Filled {
@@ -179,13 +190,20 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
         let short = sim.new_address();
         let address = Address::parse(&short).map_err(|e| io::Error::other(format!("sim address {short}: {e}")))?;
         let (invoice, kinds) = bulk_invoice(i, count, k, address)?;
-        let events = routes.events(&invoice, &kinds, loader.next_event_seq(), 0, FILL_TIP, Utc::now());
+        let mut events = routes.events(&invoice, &kinds, loader.next_event_seq(), 0, FILL_TIP, Utc::now());
+        if k == Kind::Paid {
+            for e in &mut events {
+                e.url = Some(FAILED_WEBHOOK_URL.into());
+                e.state = DeliveryState::Failed;
+                e.next_attempt_at = None;
+            }
+        }
         loader
-            .push(&invoice, &events, k == Kind::Watched)
+            .push(&invoice, &events, matches!(k, Kind::Watched | Kind::Paid))
             .map_err(io::Error::other)?;
         *by_status.entry(invoice.status).or_default() += 1;
         match k {
-            Kind::Watched => filled.watched.push((invoice.id.clone(), short)),
+            Kind::Watched | Kind::Paid => filled.watched.push((invoice.id.clone(), short)),
             Kind::Confirmed => filled.confirmed += 1,
             Kind::Expired => filled.expired += 1,
         }
@@ -212,6 +230,24 @@ fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Res
     if kind == Kind::Watched {
         let draft = draft(i, WATCHED_EXPIRY_SECS);
         return Ok((Invoice::create(InvoiceId::generate(), draft, address, now), Vec::new()));
+    }
+    if kind == Kind::Paid {
+        let created = Invoice::create(InvoiceId::generate(), draft(i, WATCHED_EXPIRY_SECS), address, now);
+        let seen = Observation {
+            payments: vec![Payment {
+                txid: format!("{:064x}", i as u128 + 1),
+                amount_sats: AMOUNT,
+                height: 0,
+            }],
+            tip: FILL_TIP,
+            now,
+        };
+        let policy = Policy {
+            tolerance_percent: 0,
+            monitoring_secs: MONITORING_SECS,
+        };
+        let t = lifecycle::apply(&created, &seen, &policy);
+        return Ok((t.invoice, t.events));
     }
     let created_at = now - chrono::Duration::days(2) - chrono::Duration::seconds((count - i) as i64);
     let created = Invoice::create(InvoiceId::generate(), draft(i, FINAL_EXPIRY_SECS), address, created_at);
@@ -278,6 +314,7 @@ fn check(path: &Path, filled: &Filled, by_status: &std::collections::HashMap<Inv
         let expected = match invoice.status {
             crate::invoice::InvoiceStatus::Confirmed => 3,
             crate::invoice::InvoiceStatus::Expired => 1,
+            crate::invoice::InvoiceStatus::Paid => 2,
             _ => 0,
         };
         if events.len() != expected {

@@ -66,3 +66,28 @@ fn a_store_held_by_another_opener_is_locked() {
     assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
     assert!(err.to_string().contains("in use by another process"));
 }
+
+#[actix_rt::test]
+async fn check_invariants_names_what_a_damaged_store_breaks() {
+    let (_dir, store, reader) = started(3).await;
+    let inv = store.send(create(Some("A-1"), 5)).await.unwrap().unwrap().invoice;
+    assert_invariants(&reader);
+    let trees = reader.trees().unwrap();
+
+    // A counter off by one, an index entry gone, an address pooled twice over.
+    let key = layout::keys::MetaKey::Status(crate::invoice::InvoiceStatus::New).encode();
+    trees.meta.insert(key, &layout::keys::encode_counter(7)).unwrap();
+    let status_key = layout::keys::StatusKey {
+        status: inv.status,
+        position: 0,
+    };
+    trees.by_status.remove(status_key.encode()).unwrap();
+    trees.pool.insert(inv.address.as_str(), &[]).unwrap();
+
+    let broken = check_invariants(&reader).unwrap();
+    let text = broken.join("\n");
+    assert!(text.contains("the counter says 7"), "{text}");
+    assert!(text.contains("is not in by_status"), "{text}");
+    assert!(text.contains("is pooled and in the ledger"), "{text}");
+    assert!(text.contains("kept sizes pool"), "{text}");
+}
