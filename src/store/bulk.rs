@@ -8,12 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::error::StoreError;
-use super::layout::keys::{encode_counter, MetaKey, Seq, StatusKey};
+use super::layout::keys::{encode_counter, EventStateKey, MetaKey, Seq, StatusKey};
 use super::layout::log::Appender;
 use super::layout::trees::Trees;
 use super::layout::values;
 use super::open::{open_db, Store};
-use super::write::transition::state_key;
 use crate::event::{DeliveryState, Event};
 use crate::invoice::{Invoice, InvoiceStatus};
 
@@ -122,7 +121,7 @@ impl BulkLoader {
             if let Some((key, chunk)) = self.event_log.push(event.seq - 1, &line) {
                 b.event_log.insert(&key, chunk);
             }
-            match state_key(event) {
+            match EventStateKey::of(event) {
                 Some(key) => b.by_event_state.insert(&key, &[]),
                 None if event.state == DeliveryState::Pending => b.outbox.insert(&Seq(event.seq).encode(), &[]),
                 None => {}

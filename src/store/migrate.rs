@@ -23,12 +23,11 @@
 use std::collections::HashMap;
 
 use super::error::StoreError;
-use super::layout::keys::{encode_counter, MetaKey, StatusKey};
+use super::layout::keys::{encode_counter, EventStateKey, MetaKey, StatusKey};
 use super::layout::log::Appender;
 use super::layout::trees::Trees;
 use super::layout::values::{self, StoredInvoice};
 use super::layout::SCHEMA_VERSION;
-use super::write::transition::state_key;
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 
 /// Invoices per write batch (and between progress lines at most ten of them).
@@ -227,7 +226,7 @@ fn reindex_one(
     by_status.insert(&StatusKey { status, position }.encode(), id.as_bytes());
     let invoice_id = InvoiceId::parse(id).map_err(|_| StoreError::Corrupt(format!("unreadable invoice id {id}")))?;
     for event in super::lookup::invoice_events(trees, &invoice_id)? {
-        if let Some(key) = state_key(&event) {
+        if let Some(key) = EventStateKey::of(&event) {
             by_state.insert(&key, &[]);
         }
     }

@@ -1,7 +1,7 @@
 //! Typed keys: each kind of key the store writes, with its byte form and the
 //! way back. Big-endian integers, so that byte order is number order.
 
-use crate::event::DeliveryState;
+use crate::event::{DeliveryState, Event};
 use crate::invoice::InvoiceStatus;
 
 use super::super::error::StoreError;
@@ -128,6 +128,15 @@ impl EventStateKey {
         key[0] = tag;
         key[1..].copy_from_slice(&self.seq.to_be_bytes());
         Some(key)
+    }
+
+    /// The index key of `event`; `None` while it is pending.
+    pub fn of(event: &Event) -> Option<[u8; 9]> {
+        EventStateKey {
+            state: event.state,
+            seq: event.seq,
+        }
+        .encode()
     }
 
     /// Reads a key back.

@@ -7,12 +7,11 @@ use sled::transaction::Transactional;
 
 use super::super::counts::Counts;
 use super::super::error::StoreError;
-use super::super::layout::keys::Seq;
+use super::super::layout::keys::{EventStateKey, Seq};
 use super::super::layout::trees::Trees;
 use super::super::layout::values;
 use super::super::lookup;
 use super::super::messages::{Outcome, RecordAttempt};
-use super::transition::state_key;
 use crate::event::route::Routes;
 use crate::event::{DeliveryState, Event};
 
@@ -82,7 +81,7 @@ fn write_event(trees: &Trees, counts: &Counts, before: &Event, after: &Event) ->
     *slot = after.clone();
     let stored = values::encode_events(&events)?;
     let seq = Seq(after.seq).encode();
-    let (old_state, new_state) = (state_key(before), state_key(after));
+    let (old_state, new_state) = (EventStateKey::of(before), EventStateKey::of(after));
     let pending = after.state == DeliveryState::Pending;
     let delta =
         (&trees.events, &trees.outbox, &trees.by_event_state).transaction(|(events_tree, outbox, by_state)| {

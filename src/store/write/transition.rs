@@ -191,20 +191,11 @@ fn write_events(
         if event.state == DeliveryState::Pending {
             outbox.insert(&Seq(event.seq).encode(), &[])?;
             queued += 1;
-        } else if let Some(k) = state_key(event) {
+        } else if let Some(k) = EventStateKey::of(event) {
             by_state.insert(&k, &[])?;
         }
     }
     Ok(queued)
-}
-
-/// The event-state index key of an event that is not pending.
-pub fn state_key(event: &Event) -> Option<[u8; 9]> {
-    EventStateKey {
-        state: event.state,
-        seq: event.seq,
-    }
-    .encode()
 }
 
 /// One line per change worth knowing.
