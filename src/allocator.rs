@@ -6,18 +6,16 @@
 //! for `createnewaddress` one at a time (the daemon answers one call at a
 //! time anyway) and adds them in batches, until `pool_high`. A wallet that is
 //! down stops the refill; the next check, every second, resumes it.
-//! [`create_invoice`] takes an address from the pool in the invoice's own
-//! transaction, and falls back to one inline `createnewaddress` when the pool
-//! is empty and the wallet is up.
+//! Invoice creation ([`crate::creation`]) takes an address from the pool in
+//! the invoice's own transaction.
 
 use std::time::Duration;
 
 use actix::prelude::*;
 
 use crate::cashaddr::Address;
-use crate::electron_cash::{RpcError, WalletLink};
-use crate::invoice::NewInvoice;
-use crate::store::{AddToPool, CreateInvoice, Created, InvoiceStore, StoreError, StoreReader};
+use crate::electron_cash::WalletLink;
+use crate::store::{AddToPool, InvoiceStore, StoreReader};
 
 /// How often the pool is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -152,63 +150,14 @@ impl Handler<CheckPool> for AddressAllocator {
     }
 }
 
-/// Why an invoice could not be created.
-#[derive(Debug, thiserror::Error)]
-pub enum CreateError {
-    /// The order id has an invoice for another amount.
-    #[error("order already has an invoice for another amount")]
-    OrderConflict,
-    /// The pool is empty and the wallet cannot make an address now.
-    #[error("no address can be had now: the address pool is empty and the wallet is unavailable ({0})")]
-    WalletUnavailable(RpcError),
-    /// The store failed.
-    #[error("store error: {0}")]
-    Store(String),
-}
-
-/// Creates an invoice: an address from the pool in the invoice's own
-/// transaction; with the pool empty, one inline `createnewaddress`. Send the
-/// allocator a [`CheckPool`] afterwards.
-pub async fn create_invoice(
-    store: &Addr<InvoiceStore>,
-    wallet: &WalletLink,
-    draft: NewInvoice,
-) -> Result<Created, CreateError> {
-    let first = store
-        .send(CreateInvoice {
-            draft: draft.clone(),
-            fresh_address: None,
-        })
-        .await;
-    let result = match first {
-        Ok(Err(StoreError::PoolEmpty)) => {
-            let address = wallet
-                .create_new_address()
-                .await
-                .map_err(CreateError::WalletUnavailable)?;
-            store
-                .send(CreateInvoice {
-                    draft,
-                    fresh_address: Some(address),
-                })
-                .await
-        }
-        other => other,
-    };
-    match result {
-        Ok(Ok(created)) => Ok(created),
-        Ok(Err(StoreError::OrderConflict)) => Err(CreateError::OrderConflict),
-        Ok(Err(e)) => Err(CreateError::Store(e.to_string())),
-        Err(e) => Err(CreateError::Store(format!("store unavailable: {e}"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
 
     use super::*;
     use crate::config::ElectronCashSettings;
+    use crate::creation::{create_invoice, CreateError};
+    use crate::invoice::NewInvoice;
     use crate::money::Sats;
     use crate::sim::{Sim, SimConfig};
     use crate::store::{self, Store};

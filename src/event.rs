@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use crate::invoice::lifecycle::EventKind;
 use crate::invoice::{api_time, InvoiceId};
 
+pub mod route;
+
 /// What an invoice id starts with (an event id carries the rest).
 const INVOICE_PREFIX: &str = "inv_";
 

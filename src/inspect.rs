@@ -16,8 +16,11 @@ use crate::store::{StoreError, StoreReader, SCHEMA_VERSION};
 /// What to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
-    /// Totals.
-    Stats,
+    /// Totals; with `check`, the store's invariants checked too (reads everything).
+    Stats {
+        /// Run [`crate::store::check_invariants`] and report what is broken.
+        check: bool,
+    },
     /// Invoices, newest first.
     Invoices {
         /// Only this status.
@@ -73,7 +76,7 @@ pub fn size_on_disk(dir: &Path) -> u64 {
 /// Answers `q` from `reader` (`store_dir` for the size on disk).
 pub fn query(reader: &StoreReader, store_dir: &Path, q: &Query) -> Result<Value, InspectError> {
     Ok(match q {
-        Query::Stats => {
+        Query::Stats { check } => {
             let by_status: serde_json::Map<String, Value> = reader
                 .status_counts()?
                 .into_iter()
@@ -94,6 +97,7 @@ pub fn query(reader: &StoreReader, store_dir: &Path, q: &Query) -> Result<Value,
                 "outbox_depth": reader.outbox_len(),
                 "store_bytes": size_on_disk(store_dir),
                 "schema_version": reader.schema_version()?.unwrap_or(SCHEMA_VERSION),
+                "invariants_broken": if *check { json!(crate::store::check_invariants(reader)?) } else { Value::Null },
             })
         }
         Query::Invoices { status, limit } => {
@@ -187,7 +191,7 @@ fn listing(list: &Value, columns: &[&str]) -> String {
 /// Prints the answer to `q` as aligned tables.
 pub fn render(q: &Query, answer: &Value) -> String {
     match q {
-        Query::Stats => {
+        Query::Stats { .. } => {
             let mut lines = Vec::new();
             for key in [
                 "invoices",
@@ -207,7 +211,17 @@ pub fn render(q: &Query, answer: &Value) -> String {
                     }
                 }
             }
-            table(&["what", "count"], &lines)
+            let mut out = table(&["what", "count"], &lines);
+            if let Some(broken) = answer["invariants_broken"].as_array() {
+                out.push_str(&match broken.len() {
+                    0 => "invariants: all hold\n".to_owned(),
+                    n => format!("invariants: {n} broken\n"),
+                });
+                for b in broken {
+                    out.push_str(&format!("  {}\n", text(b)));
+                }
+            }
+            out
         }
         Query::Invoices { .. } => listing(
             &answer["invoices"],
@@ -287,7 +301,8 @@ pub fn render(q: &Query, answer: &Value) -> String {
 /// The admin API path (and query) that answers `q` on a running engine.
 pub fn admin_path(q: &Query) -> String {
     match q {
-        Query::Stats => "/api/v1/admin/stats".into(),
+        Query::Stats { check: false } => "/api/v1/admin/stats".into(),
+        Query::Stats { check: true } => "/api/v1/admin/stats?check=true".into(),
         Query::Invoices { status, limit } => match status {
             Some(s) => format!("/api/v1/admin/invoices?limit={limit}&status={}", s.as_str()),
             None => format!("/api/v1/admin/invoices?limit={limit}"),
@@ -385,6 +400,10 @@ mod tests {
             }),
             "/api/v1/admin/invoices?limit=5&status=paid"
         );
-        assert_eq!(admin_path(&Query::Stats), "/api/v1/admin/stats");
+        assert_eq!(admin_path(&Query::Stats { check: false }), "/api/v1/admin/stats");
+        assert_eq!(
+            admin_path(&Query::Stats { check: true }),
+            "/api/v1/admin/stats?check=true"
+        );
     }
 }

@@ -8,7 +8,8 @@
 //! - [`fiat`]: ISO 4217 currencies, fiat prices and the exact conversion to satoshis.
 //! - [`rates`]: the `RateSource` actor, the exchange clients and the rate rule.
 //! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
-//!   addresses) and invoice creation.
+//!   addresses).
+//! - [`creation`]: invoice creation (a pool address, else one from the wallet).
 //! - [`cashaddr`]: addresses, their checksum, their network prefix.
 //! - [`config`]: `config.toml` and the environment, validated at start.
 //! - [`confirmer`]: the `PaymentConfirmer` actor: wallet history diffs, the
@@ -18,9 +19,11 @@
 //!   the wallet daemon (JSON-RPC over awc, supervised, with link state).
 //! - [`invoice`]: the invoice record, its id, its API view and its lifecycle
 //!   (`invoice::lifecycle`), all pure.
-//! - [`store`]: the sled store: layout, the `InvoiceStore` writer (group
-//!   commit) and `StoreReader` for reads.
-//! - [`event`]: webhook events and their delivery record (pure).
+//! - [`store`]: the sled store: every byte of it (`store::layout`), the
+//!   supervised `InvoiceStore` writer (group commit), `StoreReader`, the
+//!   migration, the bulk loader, `check_invariants`.
+//! - [`event`]: webhook events and their delivery record, and where they go
+//!   (`event::route`, the rule the store is handed) (pure).
 //! - [`sim`]: a simulated Electron Cash daemon (and exchanges) for the demo and the tests.
 //! - [`dashboard`]: the merchant dashboard: server-rendered pages, sessions,
 //!   CSRF, the key-authorization consent page, the CSV export.
@@ -43,6 +46,7 @@ pub mod bench;
 pub mod cashaddr;
 pub mod config;
 pub mod confirmer;
+pub mod creation;
 pub mod dashboard;
 pub mod demo;
 pub mod electron_cash;

@@ -68,6 +68,8 @@ enum BenchWhich {
     Confirm(bchpay::bench::confirm::Opts),
     /// `bchpay serve` over a store of a million invoices: size on disk, RSS, time to ready, reads.
     Scale(bchpay::bench::scale::Opts),
+    /// Filtered listings (status=paid, state=failed) beside a creation burst, over a big store.
+    Scan(bchpay::bench::scan::Opts),
 }
 
 /// `bchpay inspect`.
@@ -92,7 +94,11 @@ struct InspectArgs {
 #[derive(Subcommand)]
 enum InspectWhat {
     /// Invoices by status, pool, ledger, outbox by state, size on disk, schema version.
-    Stats,
+    Stats {
+        /// Also check the store's invariants (reads the whole store); exits 1 if one is broken.
+        #[arg(long)]
+        check: bool,
+    },
     /// Invoices, newest first.
     Invoices {
         /// Only this status: new, paid, confirmed, expired, invalid.
@@ -209,7 +215,7 @@ fn keys(args: KeysArgs) -> ExitCode {
 fn inspect(args: InspectArgs) -> ExitCode {
     use bchpay::inspect::{Query, Source};
     let query = match args.what {
-        InspectWhat::Stats => Query::Stats,
+        InspectWhat::Stats { check } => Query::Stats { check },
         InspectWhat::Invoices { status, limit } => {
             let status = match status.as_deref().map(bchpay::invoice::InvoiceStatus::parse) {
                 None => None,
@@ -242,7 +248,19 @@ fn inspect(args: InspectArgs) -> ExitCode {
         (None, None) => Source::Store(Settings::default().store.path),
     };
     let answer = actix_web::rt::System::new().block_on(bchpay::inspect::fetch(&source, &query));
+    let broken = answer
+        .as_ref()
+        .ok()
+        .and_then(|v| v["invariants_broken"].as_array())
+        .is_some_and(|b| !b.is_empty());
     match answer {
+        Ok(value) if broken => {
+            match args.json {
+                true => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+                false => print!("{}", bchpay::inspect::render(&query, &value)),
+            }
+            ExitCode::from(1)
+        }
         Ok(value) if args.json => {
             println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
             ExitCode::SUCCESS
@@ -316,6 +334,7 @@ fn main() -> ExitCode {
             BenchWhich::Create(opts) => bchpay::bench::create::run(opts),
             BenchWhich::Confirm(opts) => bchpay::bench::confirm::run(opts),
             BenchWhich::Scale(opts) => bchpay::bench::scale::run(opts),
+            BenchWhich::Scan(opts) => bchpay::bench::scan::run(opts),
         },
     };
     match result {

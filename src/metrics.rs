@@ -211,7 +211,8 @@ pub fn render(state: &AppState) -> String {
         "gauge",
         "Age of the newest quote in each currency's rate now (+Inf: no rate).",
     );
-    for (currency, age) in state.rates.ages(chrono::Utc::now()) {
+    let ages = state.rates.ages(chrono::Utc::now());
+    for (currency, age) in &ages {
         match age {
             Some(age) => {
                 let _ = writeln!(out, "bchpay_rate_age_seconds{{currency=\"{currency}\"}} {age}");
@@ -221,5 +222,25 @@ pub fn render(state: &AppState) -> String {
             }
         }
     }
+    header(
+        &mut out,
+        "bchpay_rate_available",
+        "gauge",
+        "Whether each priced currency has a rate now (1) or fiat invoices in it are refused (0).",
+    );
+    for (currency, age) in &ages {
+        let _ = writeln!(
+            out,
+            "bchpay_rate_available{{currency=\"{currency}\"}} {}",
+            u8::from(age.is_some())
+        );
+    }
+    header(
+        &mut out,
+        "bchpay_store_up",
+        "gauge",
+        "Whether the store's writer can write (0 while writes fail: a full disk, an I/O error).",
+    );
+    let _ = writeln!(out, "bchpay_store_up {}", u8::from(state.store_health.down().is_none()));
     out
 }

@@ -12,6 +12,7 @@ use crate::allocator::AddressAllocator;
 use crate::config::Settings;
 use crate::confirmer::{ConfirmerHandle, PaymentConfirmer};
 use crate::electron_cash::WalletLink;
+use crate::event::route::Routes;
 use crate::http::{self, AppState};
 use crate::invoice::lifecycle::Policy;
 use crate::rates::{RateSource, RatesConfig, RatesHandle};
@@ -34,11 +35,12 @@ impl Application {
     pub async fn build(settings: Settings) -> std::io::Result<Application> {
         let store = Store::open(&settings.store.path)
             .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?
-            .with_event_settings(
+            .with_routes(Routes::new(
                 &settings.server.public_url,
                 Some(settings.webhooks.url.clone()),
-                settings.webhooks.secret.is_empty(),
-            );
+                !settings.webhooks.secret.is_empty(),
+            ));
+        let store_health = store.health();
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let (store, reader) = store::start(store);
@@ -76,6 +78,7 @@ impl Application {
             wallet,
             store,
             reader,
+            store_health,
             allocator,
             confirmer,
             webhooks,
@@ -119,6 +122,11 @@ impl Application {
     /// The book of fiat rates.
     pub fn rates(&self) -> &RatesHandle {
         &self.state.rates
+    }
+
+    /// Whether the store can write, and the fault hook tests use.
+    pub fn store_health(&self) -> std::sync::Arc<crate::store::Health> {
+        self.state.store_health.clone()
     }
 
     /// A reader of the store.

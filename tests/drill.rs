@@ -337,6 +337,36 @@ where
     settled
 }
 
+/// What the stopped store at `path` breaks of the store's invariants, as
+/// `bchpay inspect stats --check` finds them (a process of its own, so that
+/// sled's lock is gone when the engine restarts on the store).
+fn invariants_of(path: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bchpay"))
+        .args(["inspect", "--store"])
+        .arg(path)
+        .args(["--json", "stats", "--check"])
+        .output()
+        .expect("run bchpay inspect");
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "inspect stats --check answered no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let broken: Vec<String> = answer["invariants_broken"]
+        .as_array()
+        .expect("inspect stats --check lists what is broken")
+        .iter()
+        .map(|b| b.as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        out.status.success(),
+        broken.is_empty(),
+        "inspect's exit status says what it found"
+    );
+    broken
+}
+
 /// The status and received sats the lifecycle gives `invoice` from the ground truth.
 fn expected(invoice: &Invoice, payments: &[Payment], tip: u64) -> (InvoiceStatus, u64) {
     let mut fresh = invoice.clone();
@@ -457,6 +487,7 @@ async fn twenty_sigkills_under_load_lose_nothing_reuse_no_address_and_deliver_ev
     let paying = actix_rt::spawn(payer(world.clone(), sim.clone(), stop.clone(), rng.gen()));
 
     let ms = Duration::from_millis;
+    let mut broken_invariants = Vec::new();
     for round in 1..=ROUNDS {
         let kill_after = between(&mut rng, ROUND_MS);
         let wallet_at = rng.gen_range(0..kill_after);
@@ -492,6 +523,12 @@ async fn twenty_sigkills_under_load_lose_nothing_reuse_no_address_and_deliver_ev
 
         actix_rt::time::sleep(ms(kill_after)).await;
         let dir = engine.into_dir();
+        // The killed store keeps the invariants of store/layout.rs.
+        broken_invariants.extend(
+            invariants_of(&dir.path().join("store"))
+                .into_iter()
+                .map(|b| format!("round {round}: {b}")),
+        );
         let added = world.borrow().created.len() - before;
         last_start = chrono::Utc::now();
         engine = start_engine(Some(dir), config.clone()).await;
@@ -695,8 +732,9 @@ async fn twenty_sigkills_under_load_lose_nothing_reuse_no_address_and_deliver_ev
         }
     }
 
-    // 5. The counters agree with the store.
-    let mut inconsistent = Vec::new();
+    // 5. The counters agree with the store, and it keeps its invariants.
+    let mut inconsistent = broken_invariants;
+    inconsistent.extend(bchpay::store::check_invariants(&reader).expect("check the store's invariants"));
     let count = reader.invoice_count().expect("the invoice count");
     if count != stored.len() as u64 || reader.ledger_len() != stored.len() || ledger.len() != stored.len() {
         inconsistent.push(format!(

@@ -71,7 +71,9 @@ impl Permission {
     /// Reads a permission's name in any case, as BTCPay's authorize page does
     /// (what the WooCommerce plugin's setup wizard asks for).
     pub fn parse_any_case(name: &str) -> Option<Permission> {
-        Permission::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(name))
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(name))
     }
 
     /// Whether it is scoped to a store (Greenfield writes those `name:storeId`).

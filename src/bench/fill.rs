@@ -13,12 +13,12 @@
 //! (`ApplyObservation`: about a thousand a second here, the log growing by
 //! ~12 KB an invoice): too slow for a million. [`fill_bulk`] writes them in
 //! bulk instead, as old invoices (created days ago, their monitoring window
-//! over): each invoice and
-//! its events are made by the engine's own code (`Invoice::create`,
-//! `lifecycle::apply`, `Event::new`, `to_api`) and written to the trees of
-//! the documented layout (store.rs, schema 2) with one sled batch per tree
-//! per 10,000 invoices, meta counters last; the result is then opened with
-//! `Store::open_existing` and checked through `StoreReader` (counts by status,
+//! over): each invoice and its events are made by the engine's own code
+//! (`Invoice::create`, `lifecycle::apply`, `Routes::events`) and loaded
+//! through the store's own bulk loader ([`BulkLoader`]: the store's formats,
+//! one sled batch per tree per thousand invoices, counters last); the result
+//! is then opened with `Store::open_existing` and checked through
+//! `StoreReader` (counts by status,
 //! watch list, lookups by id, address and order, events of an invoice).
 
 use std::io::{self, Read, Write};
@@ -33,10 +33,13 @@ use serde_json::json;
 
 use super::{serve, Served};
 use crate::cashaddr::Address;
-use crate::invoice::lifecycle::Policy;
-use crate::invoice::{InvoiceId, NewInvoice, Payment};
+use crate::event::route::Routes;
+use crate::event::DeliveryState;
+use crate::invoice::lifecycle::{self, EventKind, Observation, Policy};
+use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, NewInvoice, Payment};
 use crate::money::Sats;
 use crate::sim::{Sim, SimConfig};
+use crate::store::bulk::BulkLoader;
 use crate::store::{CreateInvoice, Flush, InvoiceStore, Store};
 
 /// Writes kept in flight while filling.
@@ -49,6 +52,8 @@ const WATCHED_EXPIRY_SECS: u64 = 86_400;
 const FINAL_EXPIRY_SECS: u64 = 900;
 /// The monitoring window after expiry (the default `monitoring_secs`).
 const MONITORING_SECS: u64 = 86_400;
+/// Where the failed events of [`Kind::Paid`] invoices were to go.
+const FAILED_WEBHOOK_URL: &str = "http://127.0.0.1:9/unreachable";
 /// The tip at which the payments of confirmed invoices are mined.
 const FILL_TIP: u64 = 100;
 
@@ -61,6 +66,9 @@ pub enum Kind {
     Confirmed,
     /// Unpaid past its expiry and its monitoring window: `expired`, final.
     Expired,
+    /// Paid in full, not yet mined: `paid`, watched; its webhook events
+    /// `failed` (their retry schedule spent).
+    Paid,
 }
 
 /// What [`fill`] built.
@@ -158,38 +166,16 @@ async fn create(writer: Addr<InvoiceStore>, i: usize, short: String) -> io::Resu
     Ok((created.invoice.id, short))
 }
 
-/// Invoices per sled batch in [`fill_bulk`].
-const BULK_CHUNK: usize = 1_000;
-/// Invoices between two flushes in [`fill_bulk`].
-const BULK_FLUSH: usize = 50_000;
-
-/// Like [`fill`], but written in bulk to the trees of the store's layout (see
-/// the module docs); the store is checked through the reader before it returns.
+/// Like [`fill`], but loaded in bulk through [`crate::store::bulk`] (see the
+/// module docs); the store is checked through the reader before it returns.
 pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) -> io::Result<Filled> {
-    use crate::event::Event;
-    use crate::invoice::lifecycle::{self, Observation};
-    use crate::invoice::{Invoice, InvoiceStatus};
-    use crate::store::layout;
+    fill_bulk_with(path, sim, count, &kind)
+}
 
+/// [`fill_bulk`] with any mix.
+pub fn fill_bulk_with(path: &Path, sim: &Sim, count: usize, kind: &dyn Fn(usize) -> Kind) -> io::Result<Filled> {
     let started = Instant::now();
-    // Creates the directory with its schema version, as the engine does.
-    drop(Store::open(path).map_err(io::Error::other)?);
-    let db = sled::Config::new()
-        .path(path)
-        .cache_capacity(crate::store::CACHE_BYTES)
-        .mode(sled::Mode::HighThroughput)
-        .open()
-        .map_err(io::Error::other)?;
-    let tree = |name: &str| db.open_tree(name).map_err(io::Error::other);
-    let (invoices, by_address, by_order, by_time) = (
-        tree("invoices")?,
-        tree("by_address")?,
-        tree("by_order")?,
-        tree("by_time")?,
-    );
-    let (watch, events_tree, event_log, meta) = (tree("watch")?, tree("events")?, tree("event_log")?, tree("meta")?);
-    // The chunked logs (creation order, event order), each chunk written once full.
-    let (mut created_log, mut event_log_writer) = (LogWriter::default(), LogWriter::default());
+    let mut loader = BulkLoader::create(path).map_err(io::Error::other)?;
     let mut filled = Filled {
         ids: Vec::with_capacity(count),
         watched: Vec::new(),
@@ -197,190 +183,106 @@ pub fn fill_bulk(path: &Path, sim: &Sim, count: usize, kind: fn(usize) -> Kind) 
         expired: 0,
         took: Duration::ZERO,
     };
-    let mut seq = 0u64;
     let mut by_status: std::collections::HashMap<InvoiceStatus, u64> = Default::default();
-    let mut start = 0;
-    while start < count {
-        let end = (start + BULK_CHUNK).min(count);
-        let mut batches: [sled::Batch; 7] = Default::default();
-        for i in start..end {
-            let k = kind(i);
-            let short = sim.new_address();
-            let address = Address::parse(&short).map_err(|e| io::Error::other(format!("sim address {short}: {e}")))?;
-            // Final invoices are old: created days ago, one a second, their
-            // monitoring window (a day after expiry) over.
-            let now = Utc::now();
-            let (created_at, expires_in) = match k {
-                Kind::Watched => (now, WATCHED_EXPIRY_SECS),
-                _ => (
-                    now - chrono::Duration::days(2) - chrono::Duration::seconds((count - i) as i64),
-                    FINAL_EXPIRY_SECS,
-                ),
-            };
-            let created = Invoice::create(InvoiceId::generate(), draft(i, expires_in), address, created_at);
-            let (invoice, kinds) = match k {
-                Kind::Watched => (created, Vec::new()),
-                Kind::Confirmed | Kind::Expired => {
-                    let seen = Observation {
-                        payments: if k == Kind::Confirmed {
-                            vec![Payment {
-                                txid: format!("{:064x}", i as u128 + 1),
-                                amount_sats: AMOUNT,
-                                height: FILL_TIP as i64,
-                            }]
-                        } else {
-                            Vec::new()
-                        },
-                        tip: FILL_TIP,
-                        // Paid a minute after creation; expired when looked at now.
-                        now: if k == Kind::Confirmed {
-                            created_at + chrono::Duration::seconds(60)
-                        } else {
-                            now
-                        },
-                    };
-                    let policy = Policy {
-                        tolerance_percent: 0,
-                        monitoring_secs: MONITORING_SECS,
-                    };
-                    let t = lifecycle::apply(&created, &seen, &policy);
-                    if lifecycle::still_watched(&t.invoice, now, &policy) {
-                        return Err(io::Error::other(format!("invoice {i} would still be watched")));
-                    }
-                    (t.invoice, t.events)
-                }
-            };
-            let id = invoice.id.as_str().as_bytes().to_vec();
-            let snapshot = invoice.to_api("", Some(FILL_TIP));
-            let mut events = Vec::with_capacity(kinds.len());
-            for (n, kind) in kinds.iter().enumerate() {
-                seq += 1;
-                events.push(Event::new(
-                    seq,
-                    *kind,
-                    invoice.id.clone(),
-                    n as u64 + 1,
-                    snapshot.clone(),
-                    None,
-                    Utc::now(),
-                ));
-                event_log_writer.push(seq - 1, &layout::event_ref(&invoice.id, n), &mut batches[5]);
+    // Bench events have nowhere to go: kept as `no_endpoint`, as without a webhook URL.
+    let routes = Routes::default();
+    for i in 0..count {
+        let k = kind(i);
+        let short = sim.new_address();
+        let address = Address::parse(&short).map_err(|e| io::Error::other(format!("sim address {short}: {e}")))?;
+        let (invoice, kinds) = bulk_invoice(i, count, k, address)?;
+        let mut events = routes.events(&invoice, &kinds, loader.next_event_seq(), 0, FILL_TIP, Utc::now());
+        if k == Kind::Paid {
+            for e in &mut events {
+                e.url = Some(FAILED_WEBHOOK_URL.into());
+                e.state = DeliveryState::Failed;
+                e.next_attempt_at = None;
             }
-            batches[0].insert(id.clone(), layout::encode_invoice(&invoice).map_err(io::Error::other)?);
-            if !events.is_empty() {
-                batches[6].insert(id.clone(), layout::encode_events(&events).map_err(io::Error::other)?);
-            }
-            batches[1].insert(invoice.address.as_str().as_bytes(), id.clone());
-            if let Some(order) = &invoice.order_id {
-                batches[2].insert(order.as_bytes(), id.clone());
-            }
-            created_log.push(i as u64, invoice.id.as_str(), &mut batches[3]);
-            if kinds.is_empty() {
-                batches[4].insert(id.clone(), &[] as &[u8]);
-            }
-            *by_status.entry(invoice.status).or_default() += 1;
-            match k {
-                Kind::Watched => filled.watched.push((invoice.id.clone(), short)),
-                Kind::Confirmed => filled.confirmed += 1,
-                Kind::Expired => filled.expired += 1,
-            }
-            filled.ids.push(invoice.id);
         }
-        // The events tree takes most of the time (sled copies a leaf on each
-        // insert, and events are the largest values): written beside the rest.
-        let [b0, b1, b2, b3, b4, b5, b6] = batches;
-        let rest = [
-            (&invoices, b0),
-            (&by_address, b1),
-            (&by_order, b2),
-            (&by_time, b3),
-            (&watch, b4),
-            (&event_log, b5),
-        ];
-        std::thread::scope(|scope| {
-            let events_done = scope.spawn(|| events_tree.apply_batch(b6));
-            for (tree, batch) in rest {
-                tree.apply_batch(batch)?;
-            }
-            events_done
-                .join()
-                .map_err(|_| sled::Error::ReportableBug("event writer panicked".into()))?
-        })
-        .map_err(io::Error::other)?;
-        start = end;
-        if start.is_multiple_of(BULK_FLUSH) {
-            // sled holds written pages in memory until a flush has them on disk.
-            db.flush().map_err(io::Error::other)?;
+        loader
+            .push(&invoice, &events, matches!(k, Kind::Watched | Kind::Paid))
+            .map_err(io::Error::other)?;
+        *by_status.entry(invoice.status).or_default() += 1;
+        match k {
+            Kind::Watched | Kind::Paid => filled.watched.push((invoice.id.clone(), short)),
+            Kind::Confirmed => filled.confirmed += 1,
+            Kind::Expired => filled.expired += 1,
         }
-        if count >= 100_000 && start % (count / 10).max(1) < BULK_CHUNK {
+        filled.ids.push(invoice.id);
+        if count >= 100_000 && (i + 1) % (count / 10).max(1) == 0 {
             eprintln!(
-                "bench: {start} of {count} invoices written ({:.0} s)",
+                "bench: {} of {count} invoices written ({:.0} s)",
+                i + 1,
                 started.elapsed().as_secs_f64()
             );
         }
     }
-    created_log.finish(&by_time)?;
-    event_log_writer.finish(&event_log)?;
-    let mut counters = sled::Batch::default();
-    counters.insert(b"invoice_count".as_slice(), &(count as u64).to_be_bytes());
-    counters.insert(b"event_seq".as_slice(), &seq.to_be_bytes());
-    for (status, n) in &by_status {
-        counters.insert(format!("status:{}", status.as_str()).as_bytes(), &n.to_be_bytes());
-    }
-    meta.apply_batch(counters).map_err(io::Error::other)?;
-    db.flush().map_err(io::Error::other)?;
-    drop((
-        invoices,
-        by_address,
-        by_order,
-        by_time,
-        watch,
-        events_tree,
-        event_log,
-        meta,
-    ));
-    drop(db);
+    loader.finish().map_err(io::Error::other)?;
     check(path, &filled, &by_status)?;
     filled.took = started.elapsed();
     Ok(filled)
 }
 
-/// Appends to a chunked log in bulk: the chunk being filled stays here and
-/// goes to the batch once full ([`LogWriter::finish`] writes the last one).
-#[derive(Default)]
-struct LogWriter {
-    /// The chunk being filled and its key.
-    open: Option<([u8; 8], Vec<u8>)>,
-}
-
-impl LogWriter {
-    /// Entry `n` (the one after the last pushed).
-    fn push(&mut self, n: u64, line: &str, batch: &mut sled::Batch) {
-        let (key, at) = crate::store::layout::chunk_of(n);
-        let before = self.open.take().map(|(_, chunk)| chunk);
-        let chunk = crate::store::layout::chunk_push(before.as_deref(), line);
-        if at as u64 == crate::store::layout::CHUNK - 1 {
-            batch.insert(&key, chunk);
+/// Bench invoice `i` of `count` as `kind` makes it, with the events of its
+/// transitions: final invoices are old (created days ago, one a second,
+/// their monitoring window over), made by the engine's own lifecycle.
+fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Result<(Invoice, Vec<EventKind>)> {
+    let now = Utc::now();
+    if kind == Kind::Watched {
+        let draft = draft(i, WATCHED_EXPIRY_SECS);
+        return Ok((Invoice::create(InvoiceId::generate(), draft, address, now), Vec::new()));
+    }
+    if kind == Kind::Paid {
+        let created = Invoice::create(InvoiceId::generate(), draft(i, WATCHED_EXPIRY_SECS), address, now);
+        let seen = Observation {
+            payments: vec![Payment {
+                txid: format!("{:064x}", i as u128 + 1),
+                amount_sats: AMOUNT,
+                height: 0,
+            }],
+            tip: FILL_TIP,
+            now,
+        };
+        let policy = Policy {
+            tolerance_percent: 0,
+            monitoring_secs: MONITORING_SECS,
+        };
+        let t = lifecycle::apply(&created, &seen, &policy);
+        return Ok((t.invoice, t.events));
+    }
+    let created_at = now - chrono::Duration::days(2) - chrono::Duration::seconds((count - i) as i64);
+    let created = Invoice::create(InvoiceId::generate(), draft(i, FINAL_EXPIRY_SECS), address, created_at);
+    let seen = Observation {
+        payments: if kind == Kind::Confirmed {
+            vec![Payment {
+                txid: format!("{:064x}", i as u128 + 1),
+                amount_sats: AMOUNT,
+                height: FILL_TIP as i64,
+            }]
         } else {
-            self.open = Some((key, chunk));
-        }
+            Vec::new()
+        },
+        tip: FILL_TIP,
+        // Paid a minute after creation; expired when looked at now.
+        now: if kind == Kind::Confirmed {
+            created_at + chrono::Duration::seconds(60)
+        } else {
+            now
+        },
+    };
+    let policy = Policy {
+        tolerance_percent: 0,
+        monitoring_secs: MONITORING_SECS,
+    };
+    let t = lifecycle::apply(&created, &seen, &policy);
+    if lifecycle::still_watched(&t.invoice, now, &policy) {
+        return Err(io::Error::other(format!("invoice {i} would still be watched")));
     }
-
-    /// Writes the chunk still being filled.
-    fn finish(self, tree: &sled::Tree) -> io::Result<()> {
-        if let Some((key, chunk)) = self.open {
-            tree.insert(key, chunk).map_err(io::Error::other)?;
-        }
-        Ok(())
-    }
+    Ok((t.invoice, t.events))
 }
 
 /// Reads a bulk-written store back through the store's own reader.
-fn check(
-    path: &Path,
-    filled: &Filled,
-    by_status: &std::collections::HashMap<crate::invoice::InvoiceStatus, u64>,
-) -> io::Result<()> {
+fn check(path: &Path, filled: &Filled, by_status: &std::collections::HashMap<InvoiceStatus, u64>) -> io::Result<()> {
     let store = Store::open_existing(path).map_err(io::Error::other)?;
     let reader = store.reader();
     let wrong = |what: String| io::Error::other(format!("the bulk-written store reads back wrong: {what}"));
@@ -413,6 +315,7 @@ fn check(
         let expected = match invoice.status {
             crate::invoice::InvoiceStatus::Confirmed => 3,
             crate::invoice::InvoiceStatus::Expired => 1,
+            crate::invoice::InvoiceStatus::Paid => 2,
             _ => 0,
         };
         if events.len() != expected {

@@ -7,7 +7,9 @@
 //!   watched invoices (issue 4).
 //! - [`scale`]: `bchpay serve` over a store of a million invoices: size, RSS,
 //!   time to ready, reads (issue 7).
-//! - [`fill`]: what the last two share (building a store fast, probes).
+//! - [`scan`]: filtered listings (`status=paid`, `state=failed`) beside a
+//!   creation burst over a big store (issue 10).
+//! - [`fill`]: what the last three share (building a store fast, probes).
 //!
 //! Each server under load runs on a thread of its own with its own actix
 //! `System` ([`serve`]), so that the load generator and the server share the
@@ -19,6 +21,7 @@ pub mod create;
 pub mod fill;
 pub mod load;
 pub mod scale;
+pub mod scan;
 
 use std::future::Future;
 use std::io;

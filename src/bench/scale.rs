@@ -74,7 +74,7 @@ fn mix(i: usize) -> Kind {
 }
 
 /// The child engine; asked to stop (SIGTERM) and reaped on drop.
-struct Engine {
+pub(super) struct Engine {
     child: Child,
 }
 
@@ -203,7 +203,7 @@ pub fn run(opts: Opts) -> io::Result<()> {
 }
 
 /// A port free a moment ago, for the child to bind.
-fn free_port() -> io::Result<u16> {
+pub(super) fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -226,7 +226,7 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Spawns `bchpay serve` and waits for `/readyz` to answer 200: the engine and
 /// the time it took. A child that found the store still locked by the fill is
 /// started again; the time counts from the start that got the store.
-fn start_engine(dir: &Path, config: &Path, addr: SocketAddr) -> io::Result<(Engine, Duration)> {
+pub(super) fn start_engine(dir: &Path, config: &Path, addr: SocketAddr) -> io::Result<(Engine, Duration)> {
     let log_path = dir.join("serve.log");
     let first = Instant::now();
     loop {

@@ -67,8 +67,8 @@ pub fn parse(fields: &[(String, String)], store_id: &str) -> Result<Request, Str
                         Some((bare, scope)) => (bare, Some(scope)),
                         None => (name, None),
                     };
-                    let p =
-                        Permission::parse_any_case(bare).ok_or_else(|| format!("permissions: unknown permission {name:?}"))?;
+                    let p = Permission::parse_any_case(bare)
+                        .ok_or_else(|| format!("permissions: unknown permission {name:?}"))?;
                     if scope.is_some_and(|s| s != store_id) {
                         return Err(format!("permissions: {name:?} names another store"));
                     }

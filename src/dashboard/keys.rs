@@ -132,8 +132,9 @@ pub async fn create(
     let label = field("label").unwrap_or("").trim();
     let mut permissions = Vec::new();
     for (_, v) in form.iter().filter(|(k, _)| k == "permissions" || k == "permissions[]") {
-        permissions
-            .push(Permission::parse_any_case(v).ok_or_else(|| DashError::BadRequest(format!("unknown permission {v:?}")))?);
+        permissions.push(
+            Permission::parse_any_case(v).ok_or_else(|| DashError::BadRequest(format!("unknown permission {v:?}")))?,
+        );
     }
     if label.is_empty() || label.chars().count() > MAX_LABEL || permissions.is_empty() {
         let notice = format!(

@@ -32,9 +32,19 @@ async fn answer(state: &AppState, q: Query) -> Result<HttpResponse, ApiError> {
     }
 }
 
-/// `GET /api/v1/admin/stats`
-pub async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    answer(&state, Query::Stats).await
+/// `GET /api/v1/admin/stats?check=true|false`
+pub async fn stats(
+    q: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let check = query::parsed(&q, "check", |v| v.parse::<bool>().ok(), "check must be true or false")?;
+    answer(
+        &state,
+        Query::Stats {
+            check: check.unwrap_or(false),
+        },
+    )
+    .await
 }
 
 /// `GET /api/v1/admin/invoices?status=&limit=`

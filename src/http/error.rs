@@ -4,6 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+/// Seconds a client should wait before retrying a write the store could not make.
+pub const STORE_RETRY_AFTER_SECS: u64 = 5;
+
 /// An API failure: `{"error": {"code", "message", "field"?}}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -64,6 +67,25 @@ impl ApiError {
             "payload_too_large",
             format!("request body is larger than {} KiB", limit / 1024),
         )
+    }
+
+    /// A store failure: `503 store_unavailable` with `Retry-After` when the
+    /// store cannot write now (a full disk, an I/O error, its writer
+    /// restarting: api.md "Store faults"), else `500`. Logged here, with `what`.
+    pub fn store(what: &str, e: &crate::store::StoreError) -> ApiError {
+        log::error!("{what} failed: {e}");
+        if e.is_unavailable() {
+            ApiError {
+                retry_after: Some(STORE_RETRY_AFTER_SECS),
+                ..ApiError::new(
+                    503,
+                    "store_unavailable",
+                    "the store cannot write now; nothing was stored, try again later",
+                )
+            }
+        } else {
+            ApiError::internal()
+        }
     }
 
     /// 500: the details go to the log, not to the client.

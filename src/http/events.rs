@@ -32,21 +32,16 @@ pub async fn list(
         "state must be one of pending, delivered, failed, no_endpoint",
     )?;
     let limit = query::limit(&query, 100, 500)?;
-    let (events, next) = state
-        .reader
-        .events(
-            invoice.as_ref(),
-            delivery,
-            limit,
-            query.get("cursor").map(String::as_str),
-        )
-        .map_err(|e| match e {
-            StoreError::InvalidCursor => query::bad("cursor", "cursor was not given out by this engine"),
-            other => {
-                log::error!("listing events failed: {other}");
-                ApiError::internal()
-            }
-        })?;
+    // A page reads from disk: off the HTTP workers.
+    let reader = state.reader.clone();
+    let cursor = query.get("cursor").cloned();
+    let listed = web::block(move || reader.events(invoice.as_ref(), delivery, limit, cursor.as_deref()))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let (events, next) = listed.map_err(|e| match e {
+        StoreError::InvalidCursor => query::bad("cursor", "cursor was not given out by this engine"),
+        other => ApiError::store("listing events", &other),
+    })?;
     let events: Vec<_> = events.iter().map(|e| e.to_api()).collect();
     Ok(HttpResponse::Ok().json(json!({"events": events, "next_cursor": next})))
 }
@@ -65,13 +60,10 @@ pub async fn redeliver(path: web::Path<String>, state: web::Data<AppState>) -> R
             "no_endpoint",
             "this event has nowhere to go: set the invoice's webhook_url or webhooks.url, and webhooks.secret",
         )),
-        Ok(Err(e)) => {
-            log::error!("redelivery failed: {e}");
-            Err(ApiError::internal())
-        }
-        Err(e) => {
-            log::error!("store unavailable for a redelivery: {e}");
-            Err(ApiError::internal())
-        }
+        Ok(Err(e)) => Err(ApiError::store("a redelivery", &e)),
+        Err(e) => Err(ApiError::store(
+            "a redelivery",
+            &StoreError::WriterFailed(format!("the store writer is not answering: {e}")),
+        )),
     }
 }

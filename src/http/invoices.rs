@@ -10,7 +10,8 @@ use super::create_request::{self, MAX_BODY};
 use super::error::ApiError;
 use super::query;
 use super::AppState;
-use crate::allocator::{self, CheckPool, CreateError};
+use crate::allocator::CheckPool;
+use crate::creation::{self, CreateError};
 use crate::invoice::{InvoiceId, InvoiceStatus};
 
 /// Seconds a shop should wait before retrying when no address can be had.
@@ -67,7 +68,7 @@ pub async fn create(
         }
         Err(e) => return Err(e),
     };
-    let result = allocator::create_invoice(&state.store, &state.wallet, draft).await;
+    let result = creation::create_invoice(&state.store, &state.wallet, draft).await;
     state.allocator.do_send(CheckPool);
     let created = result.map_err(|e| match e {
         CreateError::OrderConflict => order_conflict(),
@@ -82,10 +83,7 @@ pub async fn create(
                 )
             }
         }
-        CreateError::Store(why) => {
-            log::error!("invoice creation failed: {why}");
-            ApiError::internal()
-        }
+        CreateError::Store(e) => ApiError::store("invoice creation", &e),
     })?;
     let invoice = &created.invoice;
     let body = invoice.to_api(&state.settings.server.public_url, state.tip());
@@ -121,10 +119,10 @@ fn order_conflict() -> ApiError {
 /// `GET /api/v1/invoices/{id}`
 pub async fn read(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let id = InvoiceId::parse(&path).map_err(|_| ApiError::not_found("invoice"))?;
-    let invoice = state.reader.invoice(&id).map_err(|e| {
-        log::error!("reading invoice {id} failed: {e}");
-        ApiError::internal()
-    })?;
+    let invoice = state
+        .reader
+        .invoice(&id)
+        .map_err(|e| ApiError::store(&format!("reading invoice {id}"), &e))?;
     let invoice = invoice.ok_or_else(|| ApiError::not_found("invoice"))?;
     Ok(HttpResponse::Ok().json(invoice.to_api(&state.settings.server.public_url, state.tip())))
 }
@@ -142,21 +140,17 @@ pub async fn list(
         "status must be one of new, paid, confirmed, expired, invalid",
     )?;
     let limit = query::limit(&query, 50, MAX_LIMIT)?;
-    let (invoices, next) = state
-        .reader
-        .list(
-            status,
-            query.get("order_id").map(String::as_str),
-            limit,
-            query.get("cursor").map(String::as_str),
-        )
-        .map_err(|e| match e {
-            crate::store::StoreError::InvalidCursor => query::bad("cursor", "cursor was not given out by this engine"),
-            other => {
-                log::error!("listing invoices failed: {other}");
-                ApiError::internal()
-            }
-        })?;
+    // A page reads from disk: off the HTTP workers.
+    let reader = state.reader.clone();
+    let order_id = query.get("order_id").cloned();
+    let cursor = query.get("cursor").cloned();
+    let listed = web::block(move || reader.list(status, order_id.as_deref(), limit, cursor.as_deref()))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let (invoices, next) = listed.map_err(|e| match e {
+        crate::store::StoreError::InvalidCursor => query::bad("cursor", "cursor was not given out by this engine"),
+        other => ApiError::store("listing invoices", &other),
+    })?;
     let tip = state.tip();
     let public_url = &state.settings.server.public_url;
     let invoices: Vec<_> = invoices.iter().map(|i| i.to_api(public_url, tip)).collect();

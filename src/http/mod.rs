@@ -12,9 +12,9 @@ mod guard;
 mod invoices;
 mod notify;
 mod query;
+mod rates;
 pub mod routes;
 mod strict_json;
-mod rates;
 pub mod wallet;
 
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use crate::config::Settings;
 use crate::confirmer::ConfirmerHandle;
 use crate::electron_cash::WalletLink;
 use crate::rates::RatesHandle;
-use crate::store::{InvoiceStore, StoreReader};
+use crate::store::{Health, InvoiceStore, Ping, StoreReader};
 use crate::webhook::{WebhookDispatcher, WebhookStats};
 
 /// What every handler can reach.
@@ -45,6 +45,8 @@ pub struct AppState {
     pub store: Addr<InvoiceStore>,
     /// Reads without a round trip through the writer.
     pub reader: StoreReader,
+    /// Whether the writer can write (and the test fault hook).
+    pub store_health: Arc<Health>,
     /// The pool keeper, nudged after each creation.
     pub allocator: Addr<AddressAllocator>,
     /// The confirmer, for the chain tip.
@@ -101,18 +103,34 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// How long `/readyz` waits for the store writer to answer a ping.
+pub const STORE_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `200` when the store and the wallet link are up, `503` with the reason
-/// otherwise. Never waits on the wallet: it reads the link's shared status.
+/// otherwise. Never waits on the wallet (it reads the link's shared status),
+/// and on the store writer at most [`STORE_PING_TIMEOUT`]: a writer that
+/// cannot write, or does not answer, is `"store": "down"` with `store_error`.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let link = state.wallet.status();
-    let store_ok = state.reader.invoice_count().is_ok();
-    let ready = link.state.is_up() && store_ok;
-    let body = json!({
+    let store_error = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.send(Ping)).await {
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(e))) => Some(e.to_string()),
+        Ok(Err(e)) => Some(format!("the store writer is not running: {e}")),
+        Err(_) => Some(format!(
+            "the store writer did not answer within {} s",
+            STORE_PING_TIMEOUT.as_secs()
+        )),
+    };
+    let ready = link.state.is_up() && store_error.is_none();
+    let mut body = json!({
         "status": if ready { "ready" } else { "degraded" },
         "wallet": link.state.to_json(),
-        "store": if store_ok { "ok" } else { "error" },
+        "store": if store_error.is_none() { "ok" } else { "down" },
         "address_pool": {"available": state.reader.pool_len()},
     });
+    if let Some(error) = store_error {
+        body["store_error"] = json!(error);
+    }
     if ready {
         HttpResponse::Ok().json(body)
     } else {

@@ -344,7 +344,6 @@ fn family(name: &str, exported: &BTreeMap<String, String>) -> String {
 }
 
 #[actix_rt::test]
-#[ignore = "until bchpay_rate_* and bchpay_store_up are exported (coordinator: rates and store work)"]
 async fn every_metric_the_dashboard_and_the_alerts_use_is_exported() {
     let exported = exported().await;
     let mut used: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();

@@ -37,6 +37,8 @@ mod request_bodies;
 mod restart;
 mod shutdown;
 mod sim_conformance;
+mod store_check;
+mod store_faults;
 mod wallet;
 mod wallet_link;
 mod webhooks;

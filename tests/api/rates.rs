@@ -2,12 +2,11 @@
 //! loopback (the simulated exchanges, serving the real reply shapes of
 //! tests/fixtures/rates/ byte for byte where a test scripts them).
 
-
 use std::time::Duration;
 
+use crate::helpers::*;
 use bchpay::config::Settings;
 use bchpay::sim::exchange::{ExchangeSim, Mode};
-use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// The bytes of a fixture reply.

@@ -350,6 +350,8 @@ pub struct TestApp {
     pub base: String,
     /// Reads its store while it runs.
     pub reader: bchpay::store::StoreReader,
+    /// Whether its store can write, and the store's fault hook.
+    pub store_health: std::sync::Arc<bchpay::store::Health>,
     /// Its simulated Electron Cash daemon.
     pub sim: bchpay::sim::Sim,
     /// The configuration it runs with.
@@ -396,11 +398,13 @@ impl TestApp {
             .expect("build the engine");
         let base = format!("http://127.0.0.1:{}", app.port());
         let reader = app.reader();
+        let store_health = app.store_health();
         actix_rt::spawn(app.run_until_stopped());
         wait_wallet_state(&base, "up", Duration::from_secs(3)).await;
         TestApp {
             base,
             reader,
+            store_health,
             sim,
             settings: s,
             client: client(),

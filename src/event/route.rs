@@ -1,0 +1,173 @@
+//! Where an event goes: one pure rule, outside the store, which the store is
+//! handed at start and asks when it writes a transition's events (and again
+//! when one is redelivered by hand).
+//!
+//! Today an event goes to its invoice's `webhook_url`, else to the configured
+//! `webhooks.url`, and nowhere without a secret to sign with. The rule answers
+//! a list of [`Destination`]s so that more kinds join it without touching the
+//! store's writes: the Greenfield webhooks registered in the store (each with
+//! its own secret and event filter) become `Destination::Registered` entries,
+//! chosen here by their filter.
+
+use chrono::{DateTime, Utc};
+
+use super::Event;
+use crate::invoice::lifecycle::EventKind;
+use crate::invoice::Invoice;
+
+/// Somewhere an event is delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A URL, signed with the configured webhook secret.
+    Url(String),
+}
+
+/// The configuration's part of the rule and of the event's snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Routes {
+    /// Base of `checkout_url` in the invoice snapshot an event carries.
+    pub public_url: String,
+    /// Where events of invoices without a `webhook_url` go.
+    pub default_url: Option<String>,
+    /// Whether a webhook secret is configured (without one nothing is sent unsigned).
+    pub can_sign: bool,
+}
+
+impl Routes {
+    /// The rule for this configuration; an empty `default_url` is none.
+    pub fn new(public_url: &str, default_url: Option<String>, can_sign: bool) -> Routes {
+        Routes {
+            public_url: public_url.to_owned(),
+            default_url: default_url.filter(|u| !u.is_empty()),
+            can_sign,
+        }
+    }
+
+    /// The events of a transition of `invoice` (already applied): one per kind
+    /// and destination, numbered from `first_seq` (global) and after the
+    /// invoice's `earlier` events; an event with no destination is kept, as
+    /// `no_endpoint`.
+    pub fn events(
+        &self,
+        invoice: &Invoice,
+        kinds: &[EventKind],
+        first_seq: u64,
+        earlier: u64,
+        tip: u64,
+        now: DateTime<Utc>,
+    ) -> Vec<Event> {
+        let snapshot = invoice.to_api(&self.public_url, Some(tip));
+        let mut events = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            let targets = destinations(invoice, *kind, self);
+            let urls: Vec<Option<String>> = if targets.is_empty() {
+                vec![None]
+            } else {
+                targets.into_iter().map(|Destination::Url(u)| Some(u)).collect()
+            };
+            for url in urls {
+                let n = events.len() as u64;
+                events.push(Event::new(
+                    first_seq + n,
+                    *kind,
+                    invoice.id.clone(),
+                    earlier + n + 1,
+                    snapshot.clone(),
+                    url,
+                    now,
+                ));
+            }
+        }
+        events
+    }
+
+    /// Where an event of `invoice` goes when redelivered by hand (the
+    /// configuration may have changed since it was kept as `no_endpoint`).
+    pub fn redelivery_url(&self, invoice: &Invoice, kind: EventKind) -> Option<String> {
+        destinations(invoice, kind, self)
+            .into_iter()
+            .map(|Destination::Url(u)| u)
+            .next()
+    }
+}
+
+/// The rule: where an event of `kind` about `invoice` goes.
+pub fn destinations(invoice: &Invoice, _kind: EventKind, routes: &Routes) -> Vec<Destination> {
+    if !routes.can_sign {
+        return Vec::new();
+    }
+    invoice
+        .webhook_url
+        .clone()
+        .or_else(|| routes.default_url.clone())
+        .map(Destination::Url)
+        .into_iter()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoice::InvoiceId;
+
+    fn invoice(webhook_url: Option<&str>) -> Invoice {
+        let draft = crate::invoice::NewInvoice {
+            amount_sats: crate::money::Sats(1_000),
+            fiat: None,
+            order_id: None,
+            description: None,
+            metadata: serde_json::json!({}),
+            webhook_url: webhook_url.map(str::to_owned),
+            redirect_url: None,
+            expires_in_secs: 900,
+            required_confirmations: 1,
+        };
+        let address = crate::cashaddr::Address::parse("bchreg:qp000v3t6elz6e3d58nakg8eeuayn087jvzvl7emj2")
+            .unwrap_or_else(|e| panic!("{e}"));
+        Invoice::create(InvoiceId::from_bytes([4; 16]), draft, address, Utc::now())
+    }
+
+    #[test]
+    fn the_invoice_url_wins_then_the_default_and_nothing_without_a_secret() {
+        let routes = Routes::new("http://shop", Some("http://default/".into()), true);
+        let own = invoice(Some("http://own/"));
+        assert_eq!(
+            destinations(&own, EventKind::Paid, &routes),
+            vec![Destination::Url("http://own/".into())]
+        );
+        assert_eq!(
+            destinations(&invoice(None), EventKind::Paid, &routes),
+            vec![Destination::Url("http://default/".into())]
+        );
+        assert!(destinations(
+            &invoice(None),
+            EventKind::Paid,
+            &Routes::new("", Some(String::new()), true)
+        )
+        .is_empty());
+        let unsigned = Routes::new("http://shop", Some("http://default/".into()), false);
+        assert!(destinations(&own, EventKind::Paid, &unsigned).is_empty());
+    }
+
+    #[test]
+    fn events_are_numbered_after_the_earlier_ones_and_carry_the_api_view() {
+        let routes = Routes::new("http://shop", None, true);
+        let inv = invoice(None);
+        let events = routes.events(
+            &inv,
+            &[EventKind::PaymentReceived, EventKind::Paid],
+            7,
+            2,
+            100,
+            Utc::now(),
+        );
+        assert_eq!(
+            events.iter().map(|e| (e.seq, e.sequence)).collect::<Vec<_>>(),
+            [(7, 3), (8, 4)]
+        );
+        assert!(events
+            .iter()
+            .all(|e| e.state == crate::event::DeliveryState::NoEndpoint));
+        assert_eq!(events[0].invoice["checkout_url"], format!("http://shop/i/{}", inv.id));
+    }
+}
