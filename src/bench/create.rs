@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::json;
 
-use super::load::{self, Load, Report, Request};
+use super::load::{self, ms, Load, Report, Request};
 use super::{serve, ScratchDir, Served};
 use crate::config::{Secret, Settings};
 use crate::sim::{Sim, SimConfig};
@@ -257,10 +257,6 @@ fn bars(cores: usize, figures: &[(&str, &Figures); 3]) -> Vec<Bar> {
             met: ratio(pool_less) >= 50.0,
         },
     ]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn print_table(opts: &Opts, cores: usize, figures: &[(&str, &Figures); 3]) {

@@ -288,6 +288,35 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// A latency in milliseconds, as the benches print them (`9.23 ms`).
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Prints a table of runs: a row each, named in a first column headed `first`
+/// (req/s, requests, p50, p99, max, errors), and each run's first error.
+pub fn print_table(first: &str, rows: &[(&str, &Report)]) {
+    println!(
+        "{:<24} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
+        first, "req/s", "requests", "p50", "p99", "max", "errors"
+    );
+    for (name, r) in rows {
+        println!(
+            "{:<24} {:>9.0} {:>10} {:>10} {:>10} {:>10} {:>7}",
+            name,
+            r.per_second(),
+            r.requests(),
+            ms(r.p50()),
+            ms(r.p99()),
+            ms(r.max()),
+            r.errors
+        );
+        if let Some(e) = &r.first_error {
+            println!("  {name}: first error: {e}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpResponse, HttpServer};
 
 use super::fill::{self, disk_usage, http_once, spread, Kind};
-use super::load::{self, Load, Report, Request};
+use super::load::{self, ms, Load, Report, Request};
 use super::{serve, ScratchDir, Started};
 
 /// The API key of the engine under load.
@@ -322,10 +322,6 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
 fn print(opts: &Opts, cores: usize, f: &Figures) {
     println!(
         "bchpay bench scale: {} invoices ({} confirmed, {} expired past monitoring, {} new and watched), {cores} cores",
@@ -369,25 +365,10 @@ fn print(opts: &Opts, cores: usize, f: &Figures) {
         WARM_UP.as_secs(),
         f.body_len
     );
-    println!(
-        "{:<24} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
-        "server", "req/s", "requests", "p50", "p99", "max", "errors"
+    load::print_table(
+        "server",
+        &[("bare actix-web handler", &f.bare), ("engine, read invoice", &f.reads)],
     );
-    for (name, r) in [("bare actix-web handler", &f.bare), ("engine, read invoice", &f.reads)] {
-        println!(
-            "{:<24} {:>9.0} {:>10} {:>10} {:>10} {:>10} {:>7}",
-            name,
-            r.per_second(),
-            r.requests(),
-            ms(r.p50()),
-            ms(r.p99()),
-            ms(r.max()),
-            r.errors
-        );
-        if let Some(e) = &r.first_error {
-            println!("  {name}: first error: {e}");
-        }
-    }
     let ratio = if f.bare.per_second() > 0.0 {
         f.reads.per_second() / f.bare.per_second()
     } else {

@@ -168,10 +168,6 @@ fn get(path: &'static str) -> impl Fn(u64) -> Request + Send + Sync + 'static {
     }
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
 fn print(opts: &Opts, n: usize, rows: &[(&str, &Report)]) {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
@@ -183,23 +179,5 @@ fn print(opts: &Opts, n: usize, rows: &[(&str, &Report)]) {
         opts.seconds.max(1),
         WARM_UP.as_secs()
     );
-    println!(
-        "{:<24} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
-        "load", "req/s", "requests", "p50", "p99", "max", "errors"
-    );
-    for (name, r) in rows {
-        println!(
-            "{:<24} {:>9.0} {:>10} {:>10} {:>10} {:>10} {:>7}",
-            name,
-            r.per_second(),
-            r.requests(),
-            ms(r.p50()),
-            ms(r.p99()),
-            ms(r.max()),
-            r.errors
-        );
-        if let Some(e) = &r.first_error {
-            println!("  {name}: first error: {e}");
-        }
-    }
+    load::print_table("load", rows);
 }
