@@ -72,18 +72,41 @@ enum BenchWhich {
     Scan(bchpay::bench::scan::Opts),
 }
 
-/// `bchpay inspect`.
+/// Where `inspect` and `keys` look: a stopped engine's store, or a running
+/// engine through its API.
 #[derive(clap::Args)]
-struct InspectArgs {
-    /// The store directory of a stopped engine (default: the configuration's store.path).
+struct Target {
+    /// The store directory of a stopped engine (default: data/bchpay.db, the default store.path).
     #[arg(long, conflicts_with = "url")]
     store: Option<PathBuf>,
     /// The base URL of a running engine.
     #[arg(long, requires = "api_key")]
     url: Option<String>,
-    /// An API key of the running engine (or BCHPAY_API_KEY).
+    /// An API key of the running engine (or BCHPAY_API_KEY); `keys` needs an `unrestricted` one.
     #[arg(long, env = "BCHPAY_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+}
+
+impl Target {
+    /// The source it names.
+    fn source(self) -> bchpay::inspect::Source {
+        use bchpay::inspect::Source;
+        match (self.url, self.store) {
+            (Some(url), _) => Source::Api {
+                url,
+                key: bchpay::config::Secret::new(self.api_key.unwrap_or_default()),
+            },
+            (None, Some(dir)) => Source::Store(dir),
+            (None, None) => Source::Store(Settings::default().store.path),
+        }
+    }
+}
+
+/// `bchpay inspect`.
+#[derive(clap::Args)]
+struct InspectArgs {
+    #[command(flatten)]
+    target: Target,
     /// JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -139,15 +162,8 @@ enum InspectWhat {
 /// `bchpay keys`.
 #[derive(clap::Args)]
 struct KeysArgs {
-    /// The store directory of a stopped engine (default: data/bchpay.db).
-    #[arg(long, conflicts_with = "url")]
-    store: Option<PathBuf>,
-    /// The base URL of a running engine.
-    #[arg(long, requires = "api_key")]
-    url: Option<String>,
-    /// An `unrestricted` API key of the running engine (or BCHPAY_API_KEY).
-    #[arg(long, env = "BCHPAY_API_KEY", hide_env_values = true)]
-    api_key: Option<String>,
+    #[command(flatten)]
+    target: Target,
     /// JSON instead of text (list and revoke; create prints the key alone on its last line).
     #[arg(long, global = true)]
     json: bool,
@@ -194,14 +210,7 @@ fn keys(args: KeysArgs) -> ExitCode {
             Err(e) => return fail(format!("ID: {e}")),
         },
     };
-    let source = match (args.url, args.store) {
-        (Some(url), _) => bchpay::inspect::Source::Api {
-            url,
-            key: bchpay::config::Secret::new(args.api_key.unwrap_or_default()),
-        },
-        (None, Some(dir)) => bchpay::inspect::Source::Store(dir),
-        (None, None) => bchpay::inspect::Source::Store(Settings::default().store.path),
-    };
+    let source = args.target.source();
     let answer = actix_web::rt::System::new().block_on(bchpay::keys::run(&source, &command, args.json));
     match answer {
         Ok(text) => {
@@ -213,7 +222,7 @@ fn keys(args: KeysArgs) -> ExitCode {
 }
 
 fn inspect(args: InspectArgs) -> ExitCode {
-    use bchpay::inspect::{Query, Source};
+    use bchpay::inspect::Query;
     let query = match args.what {
         InspectWhat::Stats { check } => Query::Stats { check },
         InspectWhat::Invoices { status, limit } => {
@@ -239,14 +248,7 @@ fn inspect(args: InspectArgs) -> ExitCode {
             Query::Events { state, limit }
         }
     };
-    let source = match (args.url, args.store) {
-        (Some(url), _) => Source::Api {
-            url,
-            key: bchpay::config::Secret::new(args.api_key.unwrap_or_default()),
-        },
-        (None, Some(dir)) => Source::Store(dir),
-        (None, None) => Source::Store(Settings::default().store.path),
-    };
+    let source = args.target.source();
     let answer = actix_web::rt::System::new().block_on(bchpay::inspect::fetch(&source, &query));
     let broken = answer
         .as_ref()
