@@ -96,7 +96,7 @@ const SLOW_DELAY_MS: (u64, u64) = (50, 600);
 /// Receiver outage length (ms).
 const RECEIVER_OUTAGE_MS: (u64, u64) = (200, 2_500);
 /// How long each settling step may take.
-const SETTLE: Duration = Duration::from_secs(30);
+const SETTLE: Duration = Duration::from_secs(90);
 /// The webhook secret.
 const SECRET: &str = "whsec_drill_7c1e";
 
