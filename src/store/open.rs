@@ -77,6 +77,24 @@ pub(super) fn open_db(path: &Path, config: sled::Config) -> Result<sled::Db, Sto
         })
 }
 
+/// Runs `open` again every 20 ms while it finds the directory locked, until
+/// `wait` has passed: sled lets go of its lock file from a background
+/// thread, so a store just closed in this process may still be held a moment.
+pub(super) fn when_unlocked<T>(
+    wait: std::time::Duration,
+    mut open: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match open() {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     /// Opens the store at `path`, creating it if needed, and migrating one
     /// written by an earlier layout in place (see `store/migrate.rs`).

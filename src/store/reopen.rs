@@ -11,7 +11,7 @@ use super::error::StoreError;
 use super::layout::keys::MetaKey;
 use super::layout::trees::Trees;
 use super::layout::{values, SCHEMA_VERSION};
-use super::open::open_db;
+use super::open::{open_db, when_unlocked};
 use super::shared::SharedTrees;
 
 /// The open database and its trees.
@@ -66,15 +66,7 @@ pub fn recover(
     log::warn!("store: the disk takes writes again; reopening the store ({failed})");
     shared.take();
     drop(slot.take());
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
-    let db = loop {
-        match open_db(path, sled::Config::new()) {
-            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            other => break other?,
-        }
-    };
+    let db = when_unlocked(LOCK_WAIT, || open_db(path, sled::Config::new()))?;
     let trees = Trees::open(&db)?;
     counts.recount(&trees);
     shared.set(trees.clone());

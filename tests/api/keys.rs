@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::helpers::*;
 use bchpay::sim::{Sim, SimConfig};
@@ -248,13 +248,9 @@ fn serve_until_exit(config: &str, env: &[(&str, &str)]) -> Run {
         command.env(k, v);
     }
     let mut child = command.spawn().unwrap();
-    let start = Instant::now();
-    while matches!(child.try_wait(), Ok(None)) {
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("bchpay serve did not stop: it accepted the configuration");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if poll_blocking(Duration::from_secs(20), || !matches!(child.try_wait(), Ok(None))).is_err() {
+        let _ = child.kill();
+        panic!("bchpay serve did not stop: it accepted the configuration");
     }
     let out = child.wait_with_output().unwrap();
     Run {

@@ -161,15 +161,7 @@ fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
 
 /// Opens the store at `path` once sled has let go of its lock.
 fn open_when_free(path: &std::path::Path) -> Result<Store, StoreError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        match Store::open(path) {
-            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            other => return other,
-        }
-    }
+    crate::store::open::when_unlocked(std::time::Duration::from_secs(5), || Store::open(path))
 }
 
 /// Every page of a listing, following the cursors.

@@ -46,15 +46,7 @@ fn open_refuses_data_without_a_schema_version() {
         db.flush().unwrap();
     }
     // sled lets go of its lock file from a background thread: wait for that, not for a verdict.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let verdict = loop {
-        match Store::open(dir.path()) {
-            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            other => break other,
-        }
-    };
+    let verdict = crate::store::open::when_unlocked(std::time::Duration::from_secs(5), || Store::open(dir.path()));
     assert!(matches!(verdict, Err(StoreError::Corrupt(_))), "{:?}", verdict.err());
 }
 
