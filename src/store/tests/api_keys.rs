@@ -43,7 +43,8 @@ fn keys_outlive_a_reopen() {
         let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
         store.create_api_key(&record).unwrap_or_else(|e| panic!("{e}"));
     }
-    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let store = crate::store::open::when_unlocked(std::time::Duration::from_secs(5), || Store::open(&path))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         store.reader().api_key(&KeyDigest::of(key.expose())).ok().flatten(),
         Some(record)
@@ -67,7 +68,8 @@ fn a_store_written_before_the_api_keys_tree_opens_with_no_key() {
         assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"api_keys"));
         db.flush().unwrap_or_else(|e| panic!("{e}"));
     }
-    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let store = crate::store::open::when_unlocked(std::time::Duration::from_secs(5), || Store::open(&path))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(store.reader().api_keys().ok(), Some(vec![]));
     assert_eq!(store.reader().pool_len(), 1);
     let (_, record) = ApiKeyRecord::generate("first".into(), Permissions::unrestricted(), Utc::now());
