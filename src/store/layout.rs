@@ -25,7 +25,7 @@
 //! | `event_log` | [`log::ChunkedLog`] of event references `"<invoice id> <index>"` by sequence (entry n = seq n+1) |
 //! | `outbox` | [`keys::Seq`] (u64 BE) → () for every pending event |
 //! | `by_event_state` | [`keys::EventStateKey`] (state tag ‖ seq u64 BE) → () for every event that is not pending |
-//! | `meta` | [`keys::MetaKey`]: schema version (decimal text), counters (u64 BE) |
+//! | `meta` | [`keys::MetaKey`]: schema version (decimal text), counters (u64 BE), the Greenfield store id (text, made at first start when absent) |
 //!
 //! Why so few entries per invoice: sled 0.34 keeps ~260 bytes of state in
 //! memory per page from the moment the store opens, and splits a leaf past

@@ -88,6 +88,7 @@ fn keys_are_pinned() {
         MetaKey::Status(InvoiceStatus::New),
         MetaKey::Status(InvoiceStatus::Invalid),
         MetaKey::MigratingFrom,
+        MetaKey::GreenfieldStoreId,
     ]
     .map(MetaKey::encode)
     .into();
@@ -99,7 +100,8 @@ fn keys_are_pinned() {
             b"event_seq",
             b"status:new",
             b"status:invalid",
-            b"migrating_from"
+            b"migrating_from",
+            b"greenfield_store_id"
         ]
     );
 }
