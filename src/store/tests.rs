@@ -9,6 +9,7 @@ mod greenfield_id;
 mod listing;
 mod migration;
 mod open;
+mod payment_times;
 
 use actix::Addr;
 use serde_json::json;
