@@ -7,6 +7,9 @@
 //! - [`reply`]: how the routes answer: `200` JSON, errors in Greenfield's
 //!   shapes, the `stores/{storeId}` check.
 //! - [`store_routes`]: stores, payment methods, server info, the current key.
+//! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
+//!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
+//!   `crate::event::registered`).
 //!
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.
@@ -15,3 +18,5 @@ pub mod reply;
 pub mod store_routes;
 pub mod types;
 pub mod webhook_body;
+pub mod webhook_request;
+pub mod webhook_routes;
