@@ -225,9 +225,13 @@ pub const fn greenfield(
     }
 }
 
-use crate::greenfield::{invoice_list as gf_list, invoice_routes as gf_invoices, store_routes as gf_store};
+use crate::greenfield::{
+    invoice_list as gf_list, invoice_routes as gf_invoices, mark_route as gf_mark, store_routes as gf_store,
+};
 use Body::{Json, None as NoBody};
-use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
+use Permission::{
+    CanCreateInvoice, CanModifyInvoices, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted,
+};
 use Verb::{Delete, Get, Post};
 
 /// Every `/api/v1` route. Order matters as in actix: the first row whose
@@ -294,6 +298,13 @@ pub static API_V1: &[ApiRoute] = &[
         Some(CanViewInvoices),
         NoBody,
         || web::to(gf_invoices::payment_methods),
+    ),
+    greenfield(
+        Post,
+        "/stores/{storeId}/invoices/{invoiceId}/status",
+        Some(CanModifyInvoices),
+        Json,
+        || web::to(gf_mark::mark),
     ),
     bchpay(Post, "/api-keys", Unrestricted, Json, || web::to(api_keys::create)),
     bchpay(Get, "/api-keys", Unrestricted, NoBody, || web::to(api_keys::list)),
