@@ -225,10 +225,14 @@ pub const fn greenfield(
     }
 }
 
-use crate::greenfield::store_routes as gf_store;
-use crate::greenfield::webhook_routes as gf_hooks;
+use crate::greenfield::{
+    invoice_list as gf_list, invoice_routes as gf_invoices, mark_route as gf_mark, store_routes as gf_store,
+    webhook_routes as gf_hooks,
+};
 use Body::{Json, None as NoBody};
-use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
+use Permission::{
+    CanCreateInvoice, CanModifyInvoices, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted,
+};
 use Verb::{Delete, Get, Post, Put};
 
 /// Every `/api/v1` route. Order matters as in actix: the first row whose
@@ -275,6 +279,33 @@ pub static API_V1: &[ApiRoute] = &[
         Some(CanViewStoreSettings),
         NoBody,
         || web::to(gf_store::payment_methods),
+    ),
+    greenfield(Post, "/stores/{storeId}/invoices", Some(CanCreateInvoice), Json, || {
+        web::to(gf_invoices::create)
+    }),
+    greenfield(Get, "/stores/{storeId}/invoices", Some(CanViewInvoices), NoBody, || {
+        web::to(gf_list::list)
+    }),
+    greenfield(
+        Get,
+        "/stores/{storeId}/invoices/{invoiceId}",
+        Some(CanViewInvoices),
+        NoBody,
+        || web::to(gf_invoices::read),
+    ),
+    greenfield(
+        Get,
+        "/stores/{storeId}/invoices/{invoiceId}/payment-methods",
+        Some(CanViewInvoices),
+        NoBody,
+        || web::to(gf_invoices::payment_methods),
+    ),
+    greenfield(
+        Post,
+        "/stores/{storeId}/invoices/{invoiceId}/status",
+        Some(CanModifyInvoices),
+        Json,
+        || web::to(gf_mark::mark),
     ),
     // Registered webhooks (docs/greenfield.md §4.9).
     greenfield(
