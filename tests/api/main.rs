@@ -24,6 +24,7 @@ mod dashboard_browser;
 mod demo;
 mod deploy;
 mod greenfield;
+mod greenfield_modal;
 mod inspect;
 mod invoices;
 mod keys;
