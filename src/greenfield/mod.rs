@@ -12,6 +12,9 @@
 //!   [`create`] reads the create request, [`mapping`] shows bchpay's invoice.
 //! - [`mark_route`]: marking an invoice settled or invalid by hand.
 //! - [`modal`]: BTCPay's modal checkout (`/modal/btcpay.js`, `/invoice?id=&view=modal`).
+//! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
+//!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
+//!   `crate::event::registered`).
 //!
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.
@@ -26,3 +29,5 @@ pub mod reply;
 pub mod store_routes;
 pub mod types;
 pub mod webhook_body;
+pub mod webhook_request;
+pub mod webhook_routes;
