@@ -11,6 +11,7 @@
 //!   payment methods, over bchpay's own creation path and store;
 //!   [`create`] reads the create request, [`mapping`] shows bchpay's invoice.
 //! - [`mark_route`]: marking an invoice settled or invalid by hand.
+//! - [`modal`]: BTCPay's modal checkout (`/modal/btcpay.js`, `/invoice?id=&view=modal`).
 //! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
 //!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
 //!   `crate::event::registered`).
@@ -23,6 +24,7 @@ pub mod invoice_list;
 pub mod invoice_routes;
 pub mod mapping;
 pub mod mark_route;
+pub mod modal;
 pub mod reply;
 pub mod store_routes;
 pub mod types;

@@ -24,6 +24,8 @@ mod dashboard_browser;
 mod demo;
 mod deploy;
 mod greenfield;
+mod greenfield_modal;
+mod greenfield_refusals;
 mod greenfield_webhooks;
 mod inspect;
 mod invoices;
