@@ -11,17 +11,17 @@
 //! [`trees::Trees`] (one place), a value format gets a file here, a write gets
 //! a file in `store/write/`.
 //!
-//! # Formats (schema 3)
+//! # Formats (schema 4)
 //! | tree | key → value |
 //! |---|---|
-//! | `invoices` | invoice id → [`values::StoredInvoice`] JSON: `{"position": n, "invoice": {…}}` |
+//! | `invoices` | invoice id → [`values::StoredInvoice`] JSON: `{"position": n, "invoice": {…}}`, packed ([`packed`]: zstd; plain JSON before schema 4) |
 //! | `by_address` | address → invoice id: the ledger, no address is ever handed out twice |
 //! | `by_order` | order id → invoice id (idempotent creation) |
 //! | `by_time` | [`log::ChunkedLog`] of invoice ids in the order created (position n = the (n+1)-th invoice) |
 //! | `by_status` | [`keys::StatusKey`] (status tag ‖ position u64 BE) → invoice id |
 //! | `watch` | invoice id → () while the confirmer watches it |
 //! | `pool` | address → () made in advance, not yet handed out |
-//! | `events` | invoice id → JSON array of the invoice's events with their delivery records |
+//! | `events` | invoice id → JSON array of the invoice's events with their delivery records, packed like invoices |
 //! | `event_log` | [`log::ChunkedLog`] of event references `"<invoice id> <index>"` by sequence (entry n = seq n+1) |
 //! | `outbox` | [`keys::Seq`] (u64 BE) → () for every pending event |
 //! | `by_event_state` | [`keys::EventStateKey`] (state tag ‖ seq u64 BE) → () for every event that is not pending |
@@ -50,6 +50,7 @@
 
 pub mod keys;
 pub mod log;
+pub mod packed;
 pub mod trees;
 pub mod values;
 
@@ -57,4 +58,4 @@ pub mod values;
 mod golden;
 
 /// The layout version this build reads and writes (see the rule above).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;

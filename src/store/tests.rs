@@ -8,6 +8,7 @@ mod faults;
 mod listing;
 mod migration;
 mod open;
+mod packed;
 
 use actix::Addr;
 use serde_json::json;
