@@ -31,7 +31,7 @@ const POOL_LESS_DELAY: Duration = Duration::from_millis(20);
 /// HTTP workers of every server (as `Application::build` has).
 const WORKERS: usize = 2;
 /// How long the pool may take to fill, or the wallet link to come up.
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const READY_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// `bchpay bench create` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -334,7 +334,7 @@ fn create_body(seq: &str) -> String {
 }
 
 /// A shop's create request, with an order id of its own.
-fn create_request(seq: u64) -> Request {
+pub(super) fn create_request(seq: u64) -> Request {
     Request {
         method: "POST",
         path: "/api/v1/invoices".into(),
