@@ -9,6 +9,7 @@
 //!   time to ready, reads (issue 7).
 //! - [`scan`]: filtered listings (`status=paid`, `state=failed`) beside a
 //!   creation burst over a big store (issue 10).
+//! - [`wrk`]: `wrk` as an outside load generator, when it is on PATH.
 //! - [`fill`]: what the last three share (building a store fast, probes).
 //!
 //! Each server under load runs on a thread of its own with its own actix
@@ -22,6 +23,7 @@ pub mod fill;
 pub mod load;
 pub mod scale;
 pub mod scan;
+pub mod wrk;
 
 use std::future::Future;
 use std::io;

@@ -12,8 +12,10 @@
 //! from spawning the child to `/readyz` answering 200; reads of random
 //! invoices (`GET /api/v1/invoices/{id}` over the whole store) at 64
 //! connections with the closed-loop load generator, beside a bare handler
-//! answering the same bytes; the child's VmRSS and VmHWM
-//! (`/proc/<pid>/status`) at ready and after the load.
+//! answering the same bytes; then creations (`POST /api/v1/invoices`) at the
+//! same connections; the child's VmRSS and VmHWM (`/proc/<pid>/status`) at
+//! ready and after each load; then a restart (SIGTERM, spawn again on the same
+//! store) to `/readyz` 200, and its VmRSS at ready.
 
 use std::fs::File;
 use std::io;
@@ -176,9 +178,17 @@ pub fn run(opts: Opts) -> io::Result<()> {
         load::run(load(served.addr), read_request(ids.clone()))?
     };
     let reads = load::run(load(addr), read_request(ids.clone()))?;
-    let (rss_after, hwm) = engine.memory()?;
+    let (rss_after, _) = engine.memory()?;
+    eprintln!("bench: creations ...");
+    let creates = load::run(load(addr), super::create::create_request)?;
+    let (rss_created, hwm) = engine.memory()?;
     let pid = engine.pid();
-    drop(engine);
+    drop(engine); // SIGTERM: stops as an operator's restart would
+    let on_disk_after = disk_usage(&store)?;
+    eprintln!("bench: restarting ...");
+    let (again, restart) = start_engine(dir.path(), &config, addr)?;
+    let (rss_restart, _) = again.memory()?;
+    drop(again);
     drop(sim_served);
     drop(dir);
 
@@ -193,10 +203,15 @@ pub fn run(opts: Opts) -> io::Result<()> {
         ready,
         rss_ready,
         rss_after,
+        rss_created,
         hwm,
+        on_disk_after,
+        restart,
+        rss_restart,
         body_len,
         bare,
         reads,
+        creates,
     };
     print(&opts, cores, &figures);
     Ok(())
@@ -312,10 +327,20 @@ struct Figures {
     ready: Duration,
     rss_ready: f64,
     rss_after: f64,
+    /// VmRSS after the creation window.
+    rss_created: f64,
     hwm: f64,
+    /// The store on disk after the creations and the stop.
+    on_disk_after: u64,
+    /// From spawning the engine again on the same store to `/readyz` 200.
+    restart: Duration,
+    /// VmRSS of the restarted engine at ready.
+    rss_restart: f64,
     body_len: usize,
     bare: Report,
     reads: Report,
+    /// Invoice creations at the same connections, after the reads.
+    creates: Report,
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -355,7 +380,31 @@ fn print(opts: &Opts, cores: usize, f: &Figures) {
         "VmRSS after the read load",
         format!("{:.1} MiB", f.rss_after)
     );
-    println!("{:<40} {:>14}", "VmHWM (peak RSS)", format!("{:.1} MiB", f.hwm));
+    println!(
+        "{:<40} {:>14}",
+        "VmRSS after the creation load",
+        format!("{:.1} MiB", f.rss_created)
+    );
+    println!(
+        "{:<40} {:>14}",
+        "VmHWM (peak RSS, reads + creations)",
+        format!("{:.1} MiB", f.hwm)
+    );
+    println!(
+        "{:<40} {:>14}",
+        "store on disk after the creations",
+        format!("{:.0} MiB", mib(f.on_disk_after))
+    );
+    println!(
+        "{:<40} {:>14}",
+        "restart (SIGTERM, spawn) -> /readyz 200",
+        ms(f.restart)
+    );
+    println!(
+        "{:<40} {:>14}",
+        "VmRSS at ready after the restart",
+        format!("{:.1} MiB", f.rss_restart)
+    );
     println!();
     println!(
         "reads: GET /api/v1/invoices/{{id}}, random ids over the whole store, {} connections, {} s after a {} s warm-up; \
@@ -367,7 +416,14 @@ fn print(opts: &Opts, cores: usize, f: &Figures) {
     );
     load::print_table(
         "server",
-        &[("bare actix-web handler", &f.bare), ("engine, read invoice", &f.reads)],
+        &[
+            ("bare actix-web handler", &f.bare),
+            ("engine, read invoice", &f.reads),
+            ("engine, create invoice", &f.creates),
+        ],
+    );
+    println!(
+        "  creations: POST /api/v1/invoices as `bench create` sends it, after the reads (pool: the default, refilled)"
     );
     let ratio = if f.bare.per_second() > 0.0 {
         f.reads.per_second() / f.bare.per_second()
@@ -386,10 +442,32 @@ fn print(opts: &Opts, cores: usize, f: &Figures) {
     );
     println!(
         "{:<36} {:>12}  {:<22} {}",
+        "VmRSS at ready",
+        format!("{:.1} MiB", f.rss_ready),
+        format!("<= {RSS_BAR_MB:.0} MB"),
+        verdict(f.rss_ready * 1.048_576 <= RSS_BAR_MB)
+    );
+    let per_invoice = f.on_disk as f64 / f.n as f64;
+    println!(
+        "{:<36} {:>12}  {:<22} {}",
+        "on disk per invoice",
+        format!("{per_invoice:.0} B"),
+        "<= 2 KB (2000 B)",
+        verdict(per_invoice <= 2000.0)
+    );
+    println!(
+        "{:<36} {:>12}  {:<22} {}",
         "spawn -> /readyz 200",
         ms(f.ready),
         "<= 1 s",
         verdict(f.ready <= READY_BAR)
+    );
+    println!(
+        "{:<36} {:>12}  {:<22} {}",
+        "restart -> /readyz 200",
+        ms(f.restart),
+        "<= 1 s",
+        verdict(f.restart <= READY_BAR)
     );
     println!(
         "{:<36} {:>12}  {:<22} -",

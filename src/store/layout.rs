@@ -11,17 +11,17 @@
 //! [`trees::Trees`] (one place), a value format gets a file here, a write gets
 //! a file in `store/write/`.
 //!
-//! # Formats (schema 4)
+//! # Formats (schema 5)
 //! | tree | key → value |
 //! |---|---|
-//! | `invoices` | invoice id → [`values::StoredInvoice`] JSON: `{"position": n, "invoice": {…}}` (schema 4: each payment has `seen_at` and, once read, `outputs`) |
+//! | `invoices` | invoice id → [`values::StoredInvoice`] JSON: `{"position": n, "invoice": {…}}`, packed ([`packed`]: zstd, from schema 5; plain JSON before) (schema 4: each payment has `seen_at` and, once read, `outputs`) |
 //! | `by_address` | address → invoice id: the ledger, no address is ever handed out twice |
 //! | `by_order` | order id → invoice id (idempotent creation) |
 //! | `by_time` | [`log::ChunkedLog`] of invoice ids in the order created (position n = the (n+1)-th invoice) |
 //! | `by_status` | [`keys::StatusKey`] (status tag ‖ position u64 BE) → invoice id |
 //! | `watch` | invoice id → () while the confirmer watches it |
 //! | `pool` | address → () made in advance, not yet handed out |
-//! | `events` | invoice id → JSON array of the invoice's events with their delivery records (schema 4: an event for a registered webhook also has `webhook` and its `greenfield` body) |
+//! | `events` | invoice id → JSON array of the invoice's events with their delivery records, packed like invoices (schema 4: an event for a registered webhook also has `webhook` and its `greenfield` body) |
 //! | `event_log` | [`log::ChunkedLog`] of event references `"<invoice id> <index>"` by sequence (entry n = seq n+1) |
 //! | `outbox` | [`keys::Seq`] (u64 BE) → () for every pending event |
 //! | `by_event_state` | [`keys::EventStateKey`] (state tag ‖ seq u64 BE) → () for every event that is not pending |
@@ -51,6 +51,7 @@
 
 pub mod keys;
 pub mod log;
+pub mod packed;
 pub mod trees;
 pub mod values;
 pub mod webhooks;
@@ -59,4 +60,4 @@ pub mod webhooks;
 mod golden;
 
 /// The layout version this build reads and writes (see the rule above).
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;

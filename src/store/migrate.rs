@@ -38,15 +38,19 @@ use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 /// Invoices per write batch (and between progress lines at most ten of them).
 const BATCH: u64 = 10_000;
 
+mod packed_values;
 mod payment_times;
 
 /// Whether a store of `version` can be migrated to this build's.
 pub fn can_migrate(version: u32) -> bool {
-    version == 2 || version == 3
+    version == 2 || version == 3 || version == packed_values::FROM
 }
 
 /// Migrates the store in place to [`SCHEMA_VERSION`].
 pub fn migrate(db: &sled::Db, trees: &Trees, found: u32) -> Result<(), StoreError> {
+    if found == packed_values::FROM {
+        return packed_values::migrate(db, trees);
+    }
     let from = match trees.meta.get(MetaKey::MigratingFrom.encode())? {
         Some(from) => String::from_utf8_lossy(&from).into_owned(),
         None => {

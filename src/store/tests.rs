@@ -11,6 +11,7 @@ mod listing;
 mod migration;
 mod open;
 mod order_rule;
+mod packed;
 mod payment_times;
 
 use actix::Addr;

@@ -1,5 +1,6 @@
 //! Golden bytes: every key kind and value kind the store writes, pinned to
-//! the exact bytes schema 4 writes. A test here fails when a format changes;
+//! the exact bytes schema 5 writes (invoices and
+//! events: the JSON inside their zstd frame, `packed.rs`). A test here fails when a format changes;
 //! that is the point. If it fails because you changed a format on purpose,
 //! bump `SCHEMA_VERSION`, add the migration (`store/migrate.rs`) and a test
 //! on the old layout, then update the bytes here (layout.rs, "The rule").
@@ -49,9 +50,16 @@ fn invoice() -> Invoice {
     invoice
 }
 
+/// The JSON inside a packed value (which must be packed).
+fn unpacked(stored: &[u8]) -> String {
+    assert!(super::packed::is_packed(stored), "{stored:?}");
+    super::packed::with_json(stored, |json| Ok(String::from_utf8_lossy(json).into_owned()))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn the_tree_list_and_the_version_are_pinned() {
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
     assert_eq!(
         TREES,
         [
@@ -157,7 +165,7 @@ fn the_stored_invoice_is_pinned() {
         .replace("inv_{ID}", inv.id.as_str())
         .replace("{TXID}", &"ab".repeat(32));
     let stored = encode_invoice(7, &inv).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(String::from_utf8_lossy(&stored), expected);
+    assert_eq!(unpacked(&stored), expected);
     assert_eq!(
         decode_invoice(&stored).ok(),
         Some(StoredInvoice {
@@ -176,8 +184,7 @@ fn a_fiat_invoice_is_pinned_and_a_bch_one_reads_without_the_fiat_fields() {
     inv.rate = Some(rust_decimal::Decimal::new(6_123_455, 1));
     inv.rate_sources = vec!["upbit".into(), "bithumb".into()];
     inv.rate_at = Some(at);
-    let stored =
-        String::from_utf8(encode_invoice(7, &inv).unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}"));
+    let stored = unpacked(&encode_invoice(7, &inv).unwrap_or_else(|e| panic!("{e}")));
     assert!(
         stored.contains(concat!(
             r#""amount_sats":70000,"currency":"KRW","price":"15000","rate":"612345.5","#,
@@ -187,8 +194,7 @@ fn a_fiat_invoice_is_pinned_and_a_bch_one_reads_without_the_fiat_fields() {
     );
     assert_eq!(decode_invoice(stored.as_bytes()).ok().map(|s| s.invoice), Some(inv));
     // A BCH invoice is stored without them and reads back priced in BCH.
-    let bch = String::from_utf8(encode_invoice(7, &invoice()).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let bch = unpacked(&encode_invoice(7, &invoice()).unwrap_or_else(|e| panic!("{e}")));
     assert!(!bch.contains("currency") && !bch.contains("rate"), "{bch}");
     let read = decode_invoice(bch.as_bytes()).unwrap_or_else(|e| panic!("{e}")).invoice;
     assert_eq!((read.currency.as_str(), read.price, read.rate), ("BCH", None, None));
@@ -253,7 +259,7 @@ fn the_events_of_an_invoice_are_pinned() {
         event.invoice_id.as_str()
     );
     let stored = encode_events(std::slice::from_ref(&event)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(String::from_utf8_lossy(&stored), expected);
+    assert_eq!(unpacked(&stored), expected);
     assert_eq!(decode_events(&stored).ok(), Some(vec![event]));
     assert_eq!(decode_event_states(&stored).ok(), Some(vec![DeliveryState::Failed]));
 }
@@ -295,7 +301,7 @@ fn a_registered_webhook_and_its_events_are_pinned() {
     )
     .for_webhook("wh1", json!({"type": "InvoicePaymentSettled"}));
     let stored = encode_events(std::slice::from_ref(&event)).unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8_lossy(&stored).replace(&event.id, "ID");
+    let text = unpacked(&stored).replace(&event.id, "ID");
     assert!(
         text.contains(r#""kind":"invoice.payment_settled""#)
             && text.ends_with(r#""round_start":0,"webhook":"wh1","greenfield":{"type":"InvoicePaymentSettled"}}]"#),

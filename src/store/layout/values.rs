@@ -1,12 +1,14 @@
 //! Value formats: the stored invoice, an invoice's events, an event
 //! reference (a line of `event_log`), the schema version.
 //!
-//! Invoices and events are JSON, so that a store can be read with plain
-//! tools; the serde shapes of [`Invoice`] and [`Event`] are part of the format.
+//! Invoices and events are JSON (the serde shapes of [`Invoice`] and
+//! [`Event`] are part of the format), stored packed: compressed with zstd
+//! ([`super::packed`], schema 4); plain JSON from older stores reads as well.
 
 use serde::{Deserialize, Serialize};
 
 use super::super::error::StoreError;
+use super::packed;
 use crate::event::{DeliveryState, Event};
 use crate::invoice::{Invoice, InvoiceId};
 
@@ -27,22 +29,28 @@ pub fn encode_invoice(position: u64, invoice: &Invoice) -> Result<Vec<u8>, Store
         position: u64,
         invoice: &'a Invoice,
     }
-    serde_json::to_vec(&Borrowed { position, invoice }).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let json = serde_json::to_vec(&Borrowed { position, invoice }).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    packed::pack(&json)
 }
 
 /// Reads an invoice's stored form.
 pub fn decode_invoice(bytes: &[u8]) -> Result<StoredInvoice, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable invoice: {e}")))
+    packed::with_json(bytes, |json| {
+        serde_json::from_slice(json).map_err(|e| StoreError::Corrupt(format!("unreadable invoice: {e}")))
+    })
 }
 
 /// The stored form of an invoice's events.
 pub fn encode_events(events: &[Event]) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(events).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let json = serde_json::to_vec(events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    packed::pack(&json)
 }
 
 /// Reads an invoice's events.
 pub fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable events: {e}")))
+    packed::with_json(bytes, |json| {
+        serde_json::from_slice(json).map_err(|e| StoreError::Corrupt(format!("unreadable events: {e}")))
+    })
 }
 
 /// The delivery state of each of an invoice's events, without the rest of them.
@@ -51,8 +59,9 @@ pub fn decode_event_states(bytes: &[u8]) -> Result<Vec<DeliveryState>, StoreErro
     struct StateOnly {
         state: DeliveryState,
     }
-    let states: Vec<StateOnly> =
-        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable events: {e}")))?;
+    let states: Vec<StateOnly> = packed::with_json(bytes, |json| {
+        serde_json::from_slice(json).map_err(|e| StoreError::Corrupt(format!("unreadable events: {e}")))
+    })?;
     Ok(states.into_iter().map(|s| s.state).collect())
 }
 

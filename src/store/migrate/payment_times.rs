@@ -23,6 +23,7 @@
 use serde_json::Value;
 
 use super::super::error::StoreError;
+use super::super::layout::packed;
 use super::super::layout::trees::Trees;
 
 /// Invoices per write batch.
@@ -35,8 +36,11 @@ pub fn upgrade(db: &sled::Db, trees: &Trees) -> Result<u64, StoreError> {
     let mut in_batch = 0usize;
     for entry in trees.invoices.iter() {
         let (key, bytes) = entry?;
-        let mut value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| StoreError::Corrupt(format!("unreadable invoice {}: {e}", String::from_utf8_lossy(&key))))?;
+        // Plain JSON, or packed when a later step ran before a kill (`packed.rs`).
+        let mut value: Value = packed::with_json(&bytes, |json| {
+            serde_json::from_slice(json)
+                .map_err(|e| StoreError::Corrupt(format!("unreadable invoice {}: {e}", String::from_utf8_lossy(&key))))
+        })?;
         if !add_seen_at(&mut value) {
             continue;
         }

@@ -13,7 +13,7 @@ use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, Payment};
 
 /// The two layouts written under schema version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Old {
+pub(super) enum Old {
     /// `by_time`: created-at millis (u64 BE) ‖ invoice id → invoice id.
     V2a,
     /// `by_time`: chunks of 64 invoice ids, `\n`-ended, key = chunk number (u64 BE).
@@ -21,7 +21,7 @@ enum Old {
 }
 
 /// What the old store holds.
-struct Written {
+pub(super) struct Written {
     /// Invoices in creation order.
     invoices: Vec<Invoice>,
     /// Events in sequence order.
@@ -112,7 +112,7 @@ fn chunks(lines: &[String]) -> Vec<([u8; 8], Vec<u8>)> {
 }
 
 /// Writes a schema-2 store of `count` invoices in `layout` at `path`.
-fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
+pub(super) fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
     let db = sled::open(path).unwrap();
     let tree = |name: &str| db.open_tree(name).unwrap();
     let mut written = Written {
@@ -174,7 +174,7 @@ fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
 }
 
 /// Opens the store at `path` once sled has let go of its lock.
-fn open_when_free(path: &std::path::Path) -> Result<Store, StoreError> {
+pub(super) fn open_when_free(path: &std::path::Path) -> Result<Store, StoreError> {
     crate::store::open::when_unlocked(std::time::Duration::from_secs(5), || Store::open(path))
 }
 
@@ -192,7 +192,7 @@ fn all_pages<T>(mut page: impl FnMut(Option<&str>) -> (Vec<T>, Option<String>)) 
 }
 
 /// The migrated store shows everything the old one held.
-fn assert_migrated(reader: &StoreReader, old: &Written) {
+pub(super) fn assert_migrated(reader: &StoreReader, old: &Written) {
     assert_eq!(reader.schema_version().unwrap(), Some(SCHEMA_VERSION));
     for inv in &old.invoices {
         assert_eq!(reader.invoice(&inv.id).unwrap().as_ref(), Some(inv));

@@ -32,7 +32,8 @@ fn rewrite_as_schema_3(path: &std::path::Path) {
     let invoices = db.open_tree("invoices").unwrap();
     for entry in invoices.iter() {
         let (key, bytes) = entry.unwrap();
-        let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let mut value: serde_json::Value =
+            crate::store::layout::packed::with_json(&bytes, |json| Ok(serde_json::from_slice(json).unwrap())).unwrap();
         for p in value["invoice"]["payments"].as_array_mut().unwrap() {
             let p = p.as_object_mut().unwrap();
             assert!(p.remove("seen_at").is_some() && p.remove("outputs").is_some());
