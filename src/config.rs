@@ -66,6 +66,8 @@ pub struct Settings {
     pub rates: RatesSettings,
     /// The merchant dashboard's sessions.
     pub dashboard: DashboardSettings,
+    /// BTCPay Greenfield compatibility: the one store it shows.
+    pub greenfield: GreenfieldSettings,
 }
 
 /// `[server]`
@@ -307,6 +309,37 @@ impl Default for DashboardSettings {
             session_idle_secs: 1800,
         }
     }
+}
+
+/// `[greenfield]`: the one store BTCPay Greenfield clients see (api.md,
+/// "BTCPay Greenfield compatibility").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GreenfieldSettings {
+    /// The store id; empty: made once at first start and kept in the store's
+    /// meta (the engine fills this field in at start, so it is never empty
+    /// past `Application::build`).
+    pub store_id: String,
+    /// The store's name (`StoreData.name`).
+    pub store_name: String,
+    /// The currency of a Greenfield invoice created without one.
+    pub default_currency: String,
+}
+
+impl Default for GreenfieldSettings {
+    fn default() -> Self {
+        GreenfieldSettings {
+            store_id: String::new(),
+            store_name: "bchpay".into(),
+            default_currency: "USD".into(),
+        }
+    }
+}
+
+/// Whether `id` can be a Greenfield store id: 1 to 64 ASCII letters, digits,
+/// `-` or `_` (it is a path segment, and `name:storeId` splits on `:`).
+pub fn is_store_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `[rates.endpoints]`: the base URL of each source's API.
@@ -563,6 +596,22 @@ impl Settings {
         if self.webhooks.retry_schedule_secs.is_empty() {
             return Err(invalid("webhooks.retry_schedule_secs", "must list at least one delay"));
         }
+        if !self.greenfield.store_id.is_empty() && !is_store_id(&self.greenfield.store_id) {
+            return Err(invalid(
+                "greenfield.store_id",
+                "must be 1 to 64 letters, digits, - or _ (or empty: made once and kept)",
+            ));
+        }
+        if self.greenfield.store_name.trim().is_empty() {
+            return Err(invalid("greenfield.store_name", "must not be empty"));
+        }
+        let currency = &self.greenfield.default_currency;
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid(
+                "greenfield.default_currency",
+                "must be a currency code such as USD or BCH",
+            ));
+        }
         crate::rates::validate(&self.rates).map_err(|(key, reason)| ConfigError::Invalid { key, reason })?;
         Ok(())
     }
@@ -609,6 +658,13 @@ mod tests {
                 "api.keys",
             ),
             ("[webhooks]\nurl = \"ftp://x\"", "webhooks.url"),
+            ("[greenfield]\nstore_id = \"a:b\"", "greenfield.store_id"),
+            ("[greenfield]\nstore_id = \"a/b\"", "greenfield.store_id"),
+            ("[greenfield]\nstore_name = \" \"", "greenfield.store_name"),
+            (
+                "[greenfield]\ndefault_currency = \"usd\"",
+                "greenfield.default_currency",
+            ),
             (
                 "[electron_cash]\nnotify_url = \"http://bchpay:8080/wallet/notify/short\"",
                 "electron_cash.notify_url",

@@ -161,18 +161,61 @@ pub enum InvoiceException {
     PaidLate,
 }
 
+/// One output of a payment's transaction to the invoice's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentOutput {
+    /// Its index in the transaction (`n` of the daemon's `deserialize`).
+    pub vout: u32,
+    /// What it pays.
+    pub amount_sats: Sats,
+}
+
 /// One transaction paying to an invoice's address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     /// The transaction id, hex, as the daemon gives it.
     pub txid: String,
-    /// What this transaction pays to the invoice's address.
+    /// What this transaction pays to the invoice's address (the sum of `outputs`).
     pub amount_sats: Sats,
     /// The block height it was mined at; 0 or below while in the mempool.
     pub height: i64,
+    /// The transaction's outputs to the address, by index. Empty only for a
+    /// payment stored before schema 4 whose transaction was not read since
+    /// (the confirmer fills it in when it looks at the address again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<PaymentOutput>,
+    /// When bchpay first saw the transaction (for payments stored before
+    /// schema 4: the invoice's `paid_at`, else its `created_at`).
+    pub seen_at: DateTime<Utc>,
 }
 
 impl Payment {
+    /// A payment made of `outputs` of `txid` (its amount is their sum), first seen at `seen_at`.
+    pub fn from_outputs(txid: String, height: i64, outputs: Vec<PaymentOutput>, seen_at: DateTime<Utc>) -> Payment {
+        let amount_sats = Sats(outputs.iter().fold(0u64, |sum, o| sum.saturating_add(o.amount_sats.0)));
+        Payment {
+            txid,
+            amount_sats,
+            height,
+            outputs,
+            seen_at,
+        }
+    }
+
+    /// Greenfield's view of the payment: one `(id, value)` per output, the id
+    /// `txid-vout`; a payment whose outputs are unknown (migrated, never read
+    /// again) is one item with the bare `txid` as id and its whole amount
+    /// (no output index is guessed).
+    pub fn per_output(&self) -> Vec<(String, Sats)> {
+        if self.outputs.is_empty() {
+            return vec![(self.txid.clone(), self.amount_sats)];
+        }
+        self.outputs
+            .iter()
+            .map(|o| (format!("{}-{}", self.txid, o.vout), o.amount_sats))
+            .collect()
+    }
+
     /// Blocks on top of and including its own: `tip − height + 1` once mined, else 0.
     pub fn confirmations(&self, tip: Option<u64>) -> u64 {
         match (tip, u64::try_from(self.height)) {

@@ -32,7 +32,7 @@ pub struct Application {
 impl Application {
     /// Starts everything. Never waits on the wallet: the link connects in the
     /// background and `/readyz` tells when it is up. Call inside an actix `System`.
-    pub async fn build(settings: Settings) -> std::io::Result<Application> {
+    pub async fn build(mut settings: Settings) -> std::io::Result<Application> {
         let store = Store::open(&settings.store.path)
             .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?
             .with_routes(Routes::new(
@@ -40,6 +40,11 @@ impl Application {
                 Some(settings.webhooks.url.clone()),
                 !settings.webhooks.secret.is_empty(),
             ));
+        if settings.greenfield.store_id.is_empty() {
+            settings.greenfield.store_id = store
+                .greenfield_store_id()
+                .map_err(|e| std::io::Error::other(format!("store {}: {e}", settings.store.path.display())))?;
+        }
         let store_health = store.health();
         let listener = TcpListener::bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();

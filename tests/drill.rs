@@ -396,6 +396,8 @@ fn truth(world: &World) -> HashMap<String, Vec<Payment>> {
             txid: tx.txid.clone(),
             amount_sats: Sats(tx.sats),
             height: tx.height.map_or(0, |h| h as i64),
+            outputs: Vec::new(),
+            seen_at: chrono::Utc::now(),
         });
     }
     by_address

@@ -239,6 +239,8 @@ fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Res
                 txid: format!("{:064x}", i as u128 + 1),
                 amount_sats: AMOUNT,
                 height: 0,
+                outputs: Vec::new(),
+                seen_at: now,
             }],
             tip: FILL_TIP,
             now,
@@ -258,6 +260,8 @@ fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Res
                 txid: format!("{:064x}", i as u128 + 1),
                 amount_sats: AMOUNT,
                 height: FILL_TIP as i64,
+                outputs: Vec::new(),
+                seen_at: created_at + chrono::Duration::seconds(60),
             }]
         } else {
             Vec::new()

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::cashaddr::Address;
 use crate::electron_cash::rpc::WalletTxAddresses;
 use crate::invoice::lifecycle::{self, Policy};
-use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, Payment};
-use crate::money::Sats;
+use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, Payment, PaymentOutput};
 
 /// One watched invoice, as far as the confirmer needs it.
 #[derive(Debug, Clone)]
@@ -48,8 +47,8 @@ pub struct State {
     pub deadlines: BTreeSet<(DateTime<Utc>, InvoiceId)>,
     /// The wallet history of the last tick; `None` before the first one.
     pub history: Option<HashMap<String, SeenTx>>,
-    /// What each transaction pays to which address (cached forever).
-    pub outputs: HashMap<String, Arc<Vec<(Address, Sats)>>>,
+    /// What each transaction pays to which address, output by output (cached forever).
+    pub outputs: HashMap<String, Arc<Vec<(Address, PaymentOutput)>>>,
     /// The chain tip, once known.
     pub tip: Option<u64>,
     /// Round-robin position of the slow sweep.
@@ -265,6 +264,7 @@ impl State {
 mod tests {
     use super::*;
     use crate::cashaddr::encode;
+    use crate::money::Sats;
 
     fn address(n: u8) -> Address {
         Address::parse(&encode("bchreg", 0, &[n; 20])).unwrap()
@@ -315,7 +315,16 @@ mod tests {
         assert_eq!(changed, HashSet::from([a.clone()]));
         assert_eq!(unknown, vec!["t2".to_owned()]);
         // t2 is read and cached; then it vanishes.
-        s.outputs.insert("t2".into(), Arc::new(vec![(b.clone(), Sats(5))]));
+        s.outputs.insert(
+            "t2".into(),
+            Arc::new(vec![(
+                b.clone(),
+                PaymentOutput {
+                    vout: 1,
+                    amount_sats: Sats(5),
+                },
+            )]),
+        );
         let (changed, unknown) = s.diff_history(vec![tx("t1", 101, Some(vec![a.clone(), other]))]);
         assert_eq!(changed, HashSet::from([b]));
         assert!(unknown.is_empty());
@@ -329,6 +338,8 @@ mod tests {
             txid: "gone".into(),
             amount_sats: Sats(5),
             height: 0,
+            outputs: Vec::new(),
+            seen_at: chrono::Utc::now(),
         });
         // The payment to a vanished while the engine was down: the wallet no longer lists it.
         let (changed, _) = s.diff_history(vec![]);
@@ -345,6 +356,8 @@ mod tests {
             txid: "t3".into(),
             amount_sats: Sats(5),
             height: 7,
+            outputs: Vec::new(),
+            seen_at: chrono::Utc::now(),
         });
         s.diff_history(vec![
             // The wallet says mined: not trusted, taken as unconfirmed.
@@ -360,7 +373,16 @@ mod tests {
         assert_eq!(found, vec![(a.clone(), "t1".to_owned(), 0)]);
         assert!(s.unstored_payments().is_empty(), "taken once");
 
-        s.outputs.insert("t2".into(), Arc::new(vec![(b.clone(), Sats(9))]));
+        s.outputs.insert(
+            "t2".into(),
+            Arc::new(vec![(
+                b.clone(),
+                PaymentOutput {
+                    vout: 1,
+                    amount_sats: Sats(9),
+                },
+            )]),
+        );
         assert_eq!(s.unstored_payments(), vec![(b.clone(), "t2".to_owned(), -1)]);
         // Seen again, and t4 appears paying nobody watched: nothing to take.
         s.diff_history(vec![

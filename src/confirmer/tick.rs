@@ -17,8 +17,7 @@ use crate::electron_cash::rpc::{
 };
 use crate::electron_cash::{RpcError, WalletLink};
 use crate::invoice::lifecycle::Policy;
-use crate::invoice::Payment;
-use crate::money::Sats;
+use crate::invoice::{Payment, PaymentOutput};
 use crate::store::{ApplyObservation, InvoiceStore};
 
 /// One address of the slow sweep every this many ticks (`getaddresshistory`
@@ -179,14 +178,13 @@ impl Tick {
     async fn apply_unstored(&self, tip: u64, report: &mut TickReport) -> Result<(), RpcError> {
         let unstored = self.state.borrow_mut().unstored_payments();
         let mut seen: BTreeMap<Address, Vec<Payment>> = BTreeMap::new();
+        let now = Utc::now();
         for (address, txid, height) in unstored {
-            let amount_sats = self.amount_to(&txid, &address).await?;
-            if amount_sats > Sats::ZERO {
-                seen.entry(address).or_default().push(Payment {
-                    txid,
-                    amount_sats,
-                    height,
-                });
+            let outputs = self.outputs_to(&txid, &address).await?;
+            if !outputs.is_empty() {
+                seen.entry(address)
+                    .or_default()
+                    .push(Payment::from_outputs(txid, height, outputs, now));
             }
         }
         for (address, new) in seen {
@@ -207,14 +205,12 @@ impl Tick {
         let server = self.wallet.call(GetAddressHistory(address.clone())).await?;
         report.addresses_checked += 1;
         let mut payments = Vec::new();
+        let now = Utc::now();
         for item in server {
-            let amount = self.amount_to(&item.tx_hash, address).await?;
-            if amount > Sats::ZERO {
-                payments.push(Payment {
-                    txid: item.tx_hash,
-                    amount_sats: amount,
-                    height: item.height,
-                });
+            let outputs = self.outputs_to(&item.tx_hash, address).await?;
+            if !outputs.is_empty() {
+                // A payment already stored keeps its first-seen time (the lifecycle keeps it).
+                payments.push(Payment::from_outputs(item.tx_hash, item.height, outputs, now));
             }
         }
         self.apply(address, payments, tip, true, report).await;
@@ -258,38 +254,44 @@ impl Tick {
         }
     }
 
-    /// What `txid` pays to `address`: from the cache, from the invoice's stored
-    /// payments (a transaction never changes), or read from the transaction.
-    async fn amount_to(&self, txid: &str, address: &Address) -> Result<Sats, RpcError> {
-        if let Some(known) = self
-            .state
-            .borrow()
-            .watched
-            .get(address)
-            .and_then(|w| w.payments.iter().find(|p| p.txid == txid).map(|p| p.amount_sats))
-        {
+    /// What `txid` pays to `address`, output by output: from the invoice's
+    /// stored payments (a transaction never changes), or read from the
+    /// transaction (cached). Outputs of zero are left out.
+    async fn outputs_to(&self, txid: &str, address: &Address) -> Result<Vec<PaymentOutput>, RpcError> {
+        if let Some(known) = self.state.borrow().watched.get(address).and_then(|w| {
+            w.payments
+                .iter()
+                .find(|p| p.txid == txid && !p.outputs.is_empty())
+                .map(|p| p.outputs.clone())
+        }) {
             return Ok(known);
         }
         let outputs = self.outputs_of(txid).await?;
-        let total = outputs
+        Ok(outputs
             .iter()
-            .filter(|(a, _)| a == address)
-            .fold(0u64, |sum, (_, v)| sum.saturating_add(v.0));
-        Ok(Sats(total))
+            .filter(|(a, o)| a == address && o.amount_sats.0 > 0)
+            .map(|(_, o)| *o)
+            .collect())
     }
 
     /// The outputs of `txid`, read once and cached forever.
-    async fn outputs_of(&self, txid: &str) -> Result<Arc<Vec<(Address, Sats)>>, RpcError> {
+    async fn outputs_of(&self, txid: &str) -> Result<Arc<Vec<(Address, PaymentOutput)>>, RpcError> {
         if let Some(cached) = self.state.borrow().outputs.get(txid) {
             return Ok(cached.clone());
         }
         let raw = self.wallet.call(GetTransaction(txid.to_owned())).await?;
         let decoded = self.wallet.call(Deserialize_(raw.hex)).await?;
-        let outputs: Arc<Vec<(Address, Sats)>> = Arc::new(
+        let outputs: Arc<Vec<(Address, PaymentOutput)>> = Arc::new(
             decoded
                 .outputs
                 .into_iter()
-                .filter_map(|o| o.address.map(|a| (a, o.value)))
+                .filter_map(|o| {
+                    let output = PaymentOutput {
+                        vout: o.n,
+                        amount_sats: o.value,
+                    };
+                    o.address.map(|a| (a, output))
+                })
                 .collect(),
         );
         self.state.borrow_mut().outputs.insert(txid.to_owned(), outputs.clone());

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use actix::Addr;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 
 pub use crate::api_key::Permission;
 use crate::api_key::{check_new, ApiKeyRecord, KeyId, Permissions};
@@ -70,21 +69,19 @@ pub struct KeysPort {
     reader: StoreReader,
     /// The store's writer, for creating and revoking.
     store: Addr<InvoiceStore>,
-    /// The store id Greenfield clients read in scoped permissions. Until the
-    /// Greenfield routes keep one in the store, made once per process.
+    /// The store id Greenfield clients read in scoped permissions
+    /// (`greenfield.store_id`, filled in at start from the store's meta).
     store_id: Arc<String>,
 }
 
 impl KeysPort {
     /// The port over the configuration's keys and the store's.
     pub fn new(settings: &Settings, store: Addr<InvoiceStore>, reader: StoreReader) -> KeysPort {
-        let mut id = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut id);
         KeysPort {
             configured: Arc::new(settings.api.keys.clone()),
             reader,
             store,
-            store_id: Arc::new(hex::encode(id)),
+            store_id: Arc::new(settings.greenfield.store_id.clone()),
         }
     }
 

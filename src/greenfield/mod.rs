@@ -1,10 +1,17 @@
 //! BTCPay Greenfield API v1 compatibility (issue 14; spec: `docs/greenfield.md`).
 //!
-//! Pure pieces only so far, not wired into the HTTP server:
 //! - [`types`]: the request and response bodies of the Greenfield routes
 //!   bchpay serves, mirroring BTCPay v2.4.1's swagger type for type.
 //! - [`webhook_body`]: Greenfield webhook event bodies and the `BTCPay-Sig`
 //!   signature.
+//! - [`reply`]: how the routes answer: `200` JSON, errors in Greenfield's
+//!   shapes, the `stores/{storeId}` check.
+//! - [`store_routes`]: stores, payment methods, server info, the current key.
+//!
+//! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
+//! with `greenfield(…)`), checked by the same guard as bchpay's own.
 
+pub mod reply;
+pub mod store_routes;
 pub mod types;
 pub mod webhook_body;

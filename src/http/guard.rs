@@ -23,25 +23,37 @@ use crate::store::TouchApiKey;
 /// The table's paths as actix matches them, compiled once.
 fn patterns() -> &'static [ResourceDef] {
     static PATTERNS: OnceLock<Vec<ResourceDef>> = OnceLock::new();
-    PATTERNS.get_or_init(|| API_V1.iter().map(|r| ResourceDef::new(r.full_path())).collect())
+    PATTERNS.get_or_init(|| {
+        API_V1
+            .iter()
+            .map(|r| {
+                let paths: Vec<String> = r
+                    .mounted_paths()
+                    .into_iter()
+                    .map(|p| format!("{}{p}", super::routes::PREFIX))
+                    .collect();
+                ResourceDef::new(paths)
+            })
+            .collect()
+    })
 }
 
-/// The row a request is for; `Err` when only the method differs, or no path matches.
-fn route_of(req: &ServiceRequest) -> Result<&'static ApiRoute, Refusal> {
+/// The row a request is for; `Err` when only the method differs, or no path
+/// matches, with the family whose words the refusal takes.
+fn route_of(req: &ServiceRequest) -> Result<&'static ApiRoute, (ErrorShape, Refusal)> {
     let path = req.match_info().as_str();
-    let mut path_known = false;
+    let mut path_known = None;
     for (route, pattern) in API_V1.iter().zip(patterns()) {
         if pattern.is_match(path) {
             if route.verb.method() == *req.method() {
                 return Ok(route);
             }
-            path_known = true;
+            path_known = path_known.or(Some(route.errors));
         }
     }
-    Err(if path_known {
-        Refusal::WrongMethod
-    } else {
-        Refusal::NoRoute
+    Err(match path_known {
+        Some(shape) => (shape, Refusal::WrongMethod),
+        None => (ErrorShape::of_unrouted(path), Refusal::NoRoute),
     })
 }
 
@@ -95,7 +107,10 @@ async fn check(req: &mut ServiceRequest) -> Result<Authenticated, (ErrorShape, R
         .cloned()
         .ok_or((ErrorShape::Bchpay, Refusal::Internal))?;
     let route = route_of(req);
-    let shape = route.as_ref().map_or(ErrorShape::Bchpay, |r| r.errors);
+    let shape = match &route {
+        Ok(r) => r.errors,
+        Err((shape, _)) => *shape,
+    };
     let given = req
         .headers()
         .get("authorization")
@@ -109,7 +124,7 @@ async fn check(req: &mut ServiceRequest) -> Result<Authenticated, (ErrorShape, R
         })?,
     };
     let key = key.ok_or((shape, Refusal::Unauthenticated))?;
-    let route = route.map_err(|refusal| (shape, refusal))?;
+    let route = route?;
     if let Some(needed) = route.permission.filter(|p| !key.permissions.grants(*p)) {
         log::info!(
             "api key {} refused on {} {}: lacks {needed}",
@@ -153,7 +168,12 @@ mod tests {
 
     fn route(method: Method, uri: &str) -> Result<&'static str, Refusal> {
         let req = TestRequest::with_uri(uri).method(method).to_srv_request();
-        route_of(&req).map(|r| r.path)
+        route_of(&req).map(|r| r.path).map_err(|(_, refusal)| refusal)
+    }
+
+    fn shape(method: Method, uri: &str) -> ErrorShape {
+        let req = TestRequest::with_uri(uri).method(method).to_srv_request();
+        route_of(&req).map_or_else(|(shape, _)| shape, |r| r.errors)
     }
 
     #[test]
@@ -177,6 +197,27 @@ mod tests {
         ] {
             assert_eq!(route(Method::GET, uri), Err(Refusal::NoRoute), "{uri}");
         }
+    }
+
+    #[test]
+    fn greenfield_rows_take_a_trailing_slash_and_refuse_in_greenfield_words() {
+        assert_eq!(route(Method::GET, "/api/v1/stores"), Ok("/stores"));
+        assert_eq!(route(Method::GET, "/api/v1/stores/"), Ok("/stores"));
+        assert_eq!(route(Method::GET, "/api/v1/stores/S1/"), Ok("/stores/{storeId}"));
+        assert_eq!(route(Method::GET, "/api/v1/api-keys/current"), Ok("/api-keys/current"));
+        assert_eq!(route(Method::DELETE, "/api/v1/api-keys/key_1"), Ok("/api-keys/{id}"));
+        assert_eq!(shape(Method::GET, "/api/v1/stores/S1"), ErrorShape::Greenfield);
+        assert_eq!(shape(Method::PATCH, "/api/v1/stores/S1"), ErrorShape::Greenfield);
+        assert_eq!(
+            shape(Method::GET, "/api/v1/stores/S1/nothing/here"),
+            ErrorShape::Greenfield
+        );
+        assert_eq!(shape(Method::GET, "/api/v1/server/nothing"), ErrorShape::Greenfield);
+        // bchpay's own keep theirs, trailing slash refused as before.
+        assert_eq!(shape(Method::GET, "/api/v1/invoices"), ErrorShape::Bchpay);
+        assert_eq!(shape(Method::PUT, "/api/v1/invoices"), ErrorShape::Bchpay);
+        assert_eq!(shape(Method::GET, "/api/v1/storesx"), ErrorShape::Bchpay);
+        assert_eq!(shape(Method::GET, "/api/v1/nope"), ErrorShape::Bchpay);
     }
 
     #[test]

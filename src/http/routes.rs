@@ -4,8 +4,10 @@
 //! checks each request against them ([`super::guard`]), and the tests walk
 //! them: a route cannot be served without being checked.
 //!
-//! Another family (Greenfield's `/stores/…`) adds its rows with its own
-//! [`ErrorShape`].
+//! BTCPay Greenfield's family (`/stores/…`, `/server/info`,
+//! `/api-keys/current`) has its rows here too, made with [`greenfield`]: its
+//! refusals are worded as Greenfield's ([`ErrorShape::Greenfield`]) and its
+//! paths are served with a trailing slash too.
 
 use actix_web::{http::Method, web, HttpResponse, Route};
 
@@ -25,6 +27,8 @@ pub enum Verb {
     Post,
     /// DELETE
     Delete,
+    /// PUT
+    Put,
 }
 
 impl Verb {
@@ -34,6 +38,7 @@ impl Verb {
             Verb::Get => "GET",
             Verb::Post => "POST",
             Verb::Delete => "DELETE",
+            Verb::Put => "PUT",
         }
     }
 
@@ -43,6 +48,7 @@ impl Verb {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
             Verb::Delete => Method::DELETE,
+            Verb::Put => Method::PUT,
         }
     }
 }
@@ -84,6 +90,10 @@ pub enum Refusal {
 pub enum ErrorShape {
     /// bchpay's `{"error": {"code", "message", "field"?}}`.
     Bchpay,
+    /// BTCPay Greenfield's: `{"code", "message"}`, `401 unauthenticated`,
+    /// `403 missing-permission` with `missingPermission`
+    /// ([`crate::greenfield::reply::GreenfieldError`]).
+    Greenfield,
 }
 
 impl ErrorShape {
@@ -94,6 +104,25 @@ impl ErrorShape {
                 use actix_web::ResponseError;
                 bchpay_error(refusal).error_response()
             }
+            ErrorShape::Greenfield => {
+                use actix_web::ResponseError;
+                crate::greenfield::reply::GreenfieldError::from_refusal(refusal).error_response()
+            }
+        }
+    }
+
+    /// The family of a path no row matches (`/api/v1/stores/…` and the other
+    /// Greenfield prefixes are Greenfield's), for the `404` of the guard.
+    pub fn of_unrouted(path: &str) -> ErrorShape {
+        let rest = path.strip_prefix(PREFIX).unwrap_or(path);
+        let greenfield = ["/stores", "/server", "/api-keys/current"].iter().any(|p| {
+            rest.strip_prefix(p)
+                .is_some_and(|tail| tail.is_empty() || tail.starts_with('/'))
+        });
+        if greenfield {
+            ErrorShape::Greenfield
+        } else {
+            ErrorShape::Bchpay
         }
     }
 }
@@ -148,6 +177,15 @@ impl ApiRoute {
     pub fn full_path(&self) -> String {
         format!("{PREFIX}{}", self.path)
     }
+
+    /// The paths it is mounted at below [`PREFIX`]: its own, and for a
+    /// Greenfield row the same with a trailing slash (BTCPay serves both).
+    pub fn mounted_paths(&self) -> Vec<String> {
+        match self.errors {
+            ErrorShape::Bchpay => vec![self.path.to_owned()],
+            ErrorShape::Greenfield => vec![self.path.to_owned(), format!("{}/", self.path)],
+        }
+    }
 }
 
 /// Shorthand for a row of bchpay's own family.
@@ -168,6 +206,26 @@ const fn bchpay(
     }
 }
 
+/// Shorthand for a row of the Greenfield family; `permission` `None`: any
+/// valid key (`server/info`, `api-keys/current`).
+pub const fn greenfield(
+    verb: Verb,
+    path: &'static str,
+    permission: Option<Permission>,
+    body: Body,
+    handler: fn() -> Route,
+) -> ApiRoute {
+    ApiRoute {
+        verb,
+        path,
+        permission,
+        body,
+        errors: ErrorShape::Greenfield,
+        handler,
+    }
+}
+
+use crate::greenfield::store_routes as gf_store;
 use Body::{Json, None as NoBody};
 use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
 use Verb::{Delete, Get, Post};
@@ -198,6 +256,25 @@ pub static API_V1: &[ApiRoute] = &[
     }),
     bchpay(Get, "/admin/pool", Unrestricted, NoBody, || web::to(admin::pool)),
     bchpay(Get, "/admin/events", Unrestricted, NoBody, || web::to(admin::events)),
+    // BTCPay Greenfield (docs/greenfield.md §4). `api-keys/current` comes
+    // before bchpay's `api-keys/{id}` rows.
+    greenfield(Get, "/api-keys/current", None, NoBody, || {
+        web::to(gf_store::current_key)
+    }),
+    greenfield(Get, "/server/info", None, NoBody, || web::to(gf_store::server_info)),
+    greenfield(Get, "/stores", Some(CanViewStoreSettings), NoBody, || {
+        web::to(gf_store::stores)
+    }),
+    greenfield(Get, "/stores/{storeId}", Some(CanViewStoreSettings), NoBody, || {
+        web::to(gf_store::store)
+    }),
+    greenfield(
+        Get,
+        "/stores/{storeId}/payment-methods",
+        Some(CanViewStoreSettings),
+        NoBody,
+        || web::to(gf_store::payment_methods),
+    ),
     bchpay(Post, "/api-keys", Unrestricted, Json, || web::to(api_keys::create)),
     bchpay(Get, "/api-keys", Unrestricted, NoBody, || web::to(api_keys::list)),
     bchpay(Delete, "/api-keys/{id}", Unrestricted, NoBody, || {
@@ -208,6 +285,8 @@ pub static API_V1: &[ApiRoute] = &[
 /// Mounts every row of [`API_V1`] (inside the `/api/v1` scope).
 pub fn mount(cfg: &mut web::ServiceConfig) {
     for route in API_V1 {
-        cfg.route(route.path, (route.handler)().method(route.verb.method()));
+        for path in route.mounted_paths() {
+            cfg.route(&path, (route.handler)().method(route.verb.method()));
+        }
     }
 }

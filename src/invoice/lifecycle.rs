@@ -97,6 +97,16 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
     let mut payments = seen.payments.clone();
     payments.sort_by(|a, b| a.txid.cmp(&b.txid));
     payments.dedup_by(|a, b| a.txid == b.txid);
+    for p in &mut payments {
+        // A payment already stored keeps when it was first seen, and its
+        // outputs when the observation does not know them.
+        if let Some(stored) = invoice.payments.iter().find(|q| q.txid == p.txid) {
+            p.seen_at = stored.seen_at;
+            if p.outputs.is_empty() {
+                p.outputs.clone_from(&stored.outputs);
+            }
+        }
+    }
     let mut next = invoice.clone();
     next.payments = payments;
     let mut events = Vec::new();

@@ -37,6 +37,11 @@ fn pay(txid: &str, sats: u64, height: i64) -> Payment {
         txid: txid.into(),
         amount_sats: Sats(sats),
         height,
+        outputs: vec![crate::invoice::PaymentOutput {
+            vout: 0,
+            amount_sats: Sats(sats),
+        }],
+        seen_at: t(0),
     }
 }
 
@@ -357,4 +362,29 @@ proptest! {
         prop_assert_eq!((a.status, a.exception), (b.status, b.exception));
         prop_assert_eq!((a.status, a.exception), (all_at_once.status, all_at_once.exception));
     }
+}
+
+#[test]
+fn a_stored_payment_keeps_its_first_seen_time_and_gets_its_outputs_once_read() {
+    let mut inv = invoice(1);
+    let mut migrated = pay("a", 10_000, 0);
+    migrated.outputs.clear();
+    migrated.seen_at = t(5);
+    inv.payments = vec![migrated];
+    let mut later = pay("a", 10_000, 101);
+    later.seen_at = t(50);
+    later.outputs[0].vout = 3;
+
+    let next = see(&inv, &[later.clone()], 101, 60).invoice;
+
+    assert_eq!(next.payments[0].seen_at, t(5));
+    assert_eq!(next.payments[0].outputs, later.outputs);
+    assert_eq!(next.payments[0].per_output(), vec![("a-3".to_owned(), Sats(10_000))]);
+    let mut unread = later.clone();
+    unread.outputs.clear();
+    let again = see(&next, &[unread], 101, 70).invoice;
+    assert_eq!(
+        again.payments[0].outputs, later.outputs,
+        "known outputs are not forgotten"
+    );
 }

@@ -120,6 +120,8 @@ fn stored_json_round_trips() {
         txid: "ab".repeat(32),
         amount_sats: Sats(5),
         height: 0,
+        outputs: Vec::new(),
+        seen_at: inv.created_at,
     });
     let text = serde_json::to_string(&inv).unwrap();
     assert_eq!(serde_json::from_str::<Invoice>(&text).unwrap(), inv);
@@ -255,11 +257,15 @@ fn to_api_sums_payments_and_counts_the_least_confirmed() {
             txid: "aa".into(),
             amount_sats: Sats(50_000),
             height: 98,
+            outputs: Vec::new(),
+            seen_at: inv.created_at,
         },
         Payment {
             txid: "bb".into(),
             amount_sats: Sats(30_001),
             height: 100,
+            outputs: Vec::new(),
+            seen_at: inv.created_at,
         },
     ];
     let api = inv.to_api("https://pay.example", Some(100));
@@ -282,11 +288,15 @@ fn confirmations_are_zero_in_the_mempool_or_without_a_tip() {
             txid: "aa".into(),
             amount_sats: Sats(1),
             height: 90,
+            outputs: Vec::new(),
+            seen_at: inv.created_at,
         },
         Payment {
             txid: "bb".into(),
             amount_sats: Sats(1),
             height: 0,
+            outputs: Vec::new(),
+            seen_at: inv.created_at,
         },
     ];
     assert_eq!(inv.confirmations(Some(100)), 0);

@@ -11,10 +11,10 @@
 //! [`trees::Trees`] (one place), a value format gets a file here, a write gets
 //! a file in `store/write/`.
 //!
-//! # Formats (schema 3)
+//! # Formats (schema 4)
 //! | tree | key → value |
 //! |---|---|
-//! | `invoices` | invoice id → [`values::StoredInvoice`] JSON: `{"position": n, "invoice": {…}}` |
+//! | `invoices` | invoice id → [`values::StoredInvoice`] JSON: `{"position": n, "invoice": {…}}` (schema 4: each payment has `seen_at` and, once read, `outputs`) |
 //! | `by_address` | address → invoice id: the ledger, no address is ever handed out twice |
 //! | `by_order` | order id → invoice id (idempotent creation) |
 //! | `by_time` | [`log::ChunkedLog`] of invoice ids in the order created (position n = the (n+1)-th invoice) |
@@ -25,7 +25,7 @@
 //! | `event_log` | [`log::ChunkedLog`] of event references `"<invoice id> <index>"` by sequence (entry n = seq n+1) |
 //! | `outbox` | [`keys::Seq`] (u64 BE) → () for every pending event |
 //! | `by_event_state` | [`keys::EventStateKey`] (state tag ‖ seq u64 BE) → () for every event that is not pending |
-//! | `meta` | [`keys::MetaKey`]: schema version (decimal text), counters (u64 BE) |
+//! | `meta` | [`keys::MetaKey`]: schema version (decimal text), counters (u64 BE), the Greenfield store id (text, made at first start when absent) |
 //!
 //! Why so few entries per invoice: sled 0.34 keeps ~260 bytes of state in
 //! memory per page from the moment the store opens, and splits a leaf past
@@ -57,4 +57,4 @@ pub mod values;
 mod golden;
 
 /// The layout version this build reads and writes (see the rule above).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;

@@ -8,7 +8,12 @@
 //! - **2b** (660017b up to version 3): `by_time` is a chunked log of invoice ids
 //!   (8-byte keys, the format of [`super::layout::log`]).
 //!
-//! In both, `invoices` holds the plain invoice JSON (no position), and there
+//! Schema 3 (the 2b log plus positions and the two state indexes) takes the
+//! same path: its one change to schema 4, payments' first-seen time and
+//! outputs, is the step in `migrate/payment_times.rs`, run first; the reindex
+//! pass then rewrites the same bytes.
+//!
+//! In both schema-2 layouts, `invoices` holds the plain invoice JSON (no position), and there
 //! is no `by_status` nor `by_event_state`. Version 1 (events keyed by
 //! sequence, event ids that do not name their invoice) is refused.
 //!
@@ -33,9 +38,11 @@ use crate::invoice::{Invoice, InvoiceId, InvoiceStatus};
 /// Invoices per write batch (and between progress lines at most ten of them).
 const BATCH: u64 = 10_000;
 
+mod payment_times;
+
 /// Whether a store of `version` can be migrated to this build's.
 pub fn can_migrate(version: u32) -> bool {
-    version == 2
+    version == 2 || version == 3
 }
 
 /// Migrates the store in place to [`SCHEMA_VERSION`].
@@ -67,6 +74,8 @@ pub fn migrate(db: &sled::Db, trees: &Trees, found: u32) -> Result<(), StoreErro
         "2b" => {}
         other => return Err(StoreError::Corrupt(format!("unknown migration in progress {other:?}"))),
     }
+    payment_times::upgrade(db, trees)?; // 3 → 4 (also for schema 2), before anything decodes an invoice
+    kill_point()?;
     let statuses = reindex(db, trees)?;
     let mut meta = sled::Batch::default();
     for (status, n) in super::layout::keys::STATUSES.map(|s| (s, statuses.get(&s).copied().unwrap_or(0))) {

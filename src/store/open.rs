@@ -30,7 +30,7 @@ pub struct Store {
     /// The directory, for reopening it.
     path: PathBuf,
     /// The trees of the layout.
-    trees: Trees,
+    pub(super) trees: Trees,
     /// The handles readers use (swapped when the writer reopens sled).
     shared: SharedTrees,
     /// Sizes kept by the writer, read by every reader.
@@ -184,6 +184,12 @@ impl Store {
         let revoked = api_keys::revoke(&self.trees, id)?;
         self.db.flush()?;
         Ok(revoked)
+    }
+
+    /// The Greenfield store id kept in the store, made (and flushed) on the
+    /// first call that finds none. Call before the writer starts.
+    pub fn greenfield_store_id(&self) -> Result<String, StoreError> {
+        super::write::greenfield_id::get_or_make(&self.db, &self.trees)
     }
 
     /// Whether writes succeed (for `/readyz`), and the test fault hook.

@@ -5,9 +5,11 @@ mod api_keys;
 mod creation;
 mod events;
 mod faults;
+mod greenfield_id;
 mod listing;
 mod migration;
 mod open;
+mod payment_times;
 
 use actix::Addr;
 use serde_json::json;

@@ -7,6 +7,7 @@ mod address_picker;
 pub mod api_keys;
 pub mod create_batch;
 pub mod event_record;
+pub mod greenfield_id;
 pub mod pool;
 pub mod transition;
 

@@ -1,5 +1,5 @@
 //! Golden bytes: every key kind and value kind the store writes, pinned to
-//! the exact bytes schema 3 writes. A test here fails when a format changes;
+//! the exact bytes schema 4 writes. A test here fails when a format changes;
 //! that is the point. If it fails because you changed a format on purpose,
 //! bump `SCHEMA_VERSION`, add the migration (`store/migrate.rs`) and a test
 //! on the old layout, then update the bytes here (layout.rs, "The rule").
@@ -14,7 +14,7 @@ use super::values::*;
 use super::SCHEMA_VERSION;
 use crate::event::{Attempt, DeliveryState, Event};
 use crate::invoice::lifecycle::EventKind;
-use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, NewInvoice, Payment};
+use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, NewInvoice, Payment, PaymentOutput};
 
 /// An invoice with every field set, at a fixed time.
 fn invoice() -> Invoice {
@@ -38,6 +38,11 @@ fn invoice() -> Invoice {
         txid: "ab".repeat(32),
         amount_sats: crate::money::Sats(70_000),
         height: 0,
+        outputs: vec![PaymentOutput {
+            vout: 1,
+            amount_sats: crate::money::Sats(70_000),
+        }],
+        seen_at: at,
     }];
     invoice.paid_at = Some(at);
     invoice
@@ -45,7 +50,7 @@ fn invoice() -> Invoice {
 
 #[test]
 fn the_tree_list_and_the_version_are_pinned() {
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     assert_eq!(
         TREES,
         [
@@ -88,6 +93,7 @@ fn keys_are_pinned() {
         MetaKey::Status(InvoiceStatus::New),
         MetaKey::Status(InvoiceStatus::Invalid),
         MetaKey::MigratingFrom,
+        MetaKey::GreenfieldStoreId,
     ]
     .map(MetaKey::encode)
     .into();
@@ -99,7 +105,8 @@ fn keys_are_pinned() {
             b"event_seq",
             b"status:new",
             b"status:invalid",
-            b"migrating_from"
+            b"migrating_from",
+            b"greenfield_store_id"
         ]
     );
 }
@@ -125,8 +132,8 @@ fn keys_read_back_and_bad_ones_are_corrupt() {
 fn counters_and_the_version_are_pinned() {
     assert_eq!(encode_counter(258), [0, 0, 0, 0, 0, 0, 1, 2]);
     assert_eq!(decode_counter(None).ok(), Some(0));
-    assert_eq!(encode_schema_version(3), b"3");
-    assert_eq!(decode_schema_version(b"3").ok(), Some(3));
+    assert_eq!(encode_schema_version(4), b"4");
+    assert_eq!(decode_schema_version(b"4").ok(), Some(4));
 }
 
 #[test]
@@ -138,7 +145,8 @@ fn the_stored_invoice_is_pinned() {
         r#""address":"bchreg:qp000v3t6elz6e3d58nakg8eeuayn087jvzvl7emj2","order_id":"A-1","#,
         r#""description":"Gold","metadata":{"k":"v"},"webhook_url":"https://shop.example/hook","#,
         r#""redirect_url":"https://shop.example/back","required_confirmations":1,"#,
-        r#""payments":[{"txid":"{TXID}","amount_sats":70000,"height":0}],"#,
+        r#""payments":[{"txid":"{TXID}","amount_sats":70000,"height":0,"#,
+        r#""outputs":[{"vout":1,"amount_sats":70000}],"seen_at":"2026-01-02T03:04:05Z"}],"#,
         r#""created_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T03:19:05Z","#,
         r#""paid_at":"2026-01-02T03:04:05Z","confirmed_at":null}}"#
     );

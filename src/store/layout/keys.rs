@@ -172,6 +172,10 @@ pub enum MetaKey {
     Status(InvoiceStatus),
     /// `migrating_from`: the layout a migration in progress started from (text).
     MigratingFrom,
+    /// `greenfield_store_id`: the Greenfield store id made at first start
+    /// (text). Absent in a store written before it (any schema 3 store made
+    /// before issue 14): the next start makes it, nothing else reads it.
+    GreenfieldStoreId,
 }
 
 impl MetaKey {
@@ -183,6 +187,7 @@ impl MetaKey {
             MetaKey::EventSeq => b"event_seq".to_vec(),
             MetaKey::Status(s) => format!("status:{}", s.as_str()).into_bytes(),
             MetaKey::MigratingFrom => b"migrating_from".to_vec(),
+            MetaKey::GreenfieldStoreId => b"greenfield_store_id".to_vec(),
         }
     }
 }

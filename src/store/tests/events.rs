@@ -10,6 +10,8 @@ pub fn paid_and_mined(inv: &crate::invoice::Invoice, n: u32) -> ApplyObservation
             txid: format!("{n:064x}"),
             amount_sats: inv.amount_sats,
             height: 100,
+            outputs: Vec::new(),
+            seen_at: chrono::Utc::now(),
         }]),
         tip: 100,
         now: chrono::Utc::now(),

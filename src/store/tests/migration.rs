@@ -48,6 +48,8 @@ fn old_invoice(n: u32, first_seq: u64) -> (Invoice, Vec<Event>, bool) {
             txid: format!("{n:064x}"),
             amount_sats: inv.amount_sats,
             height: 100,
+            outputs: Vec::new(),
+            seen_at: at + chrono::Duration::days(1),
         }]
     } else {
         Vec::new()
@@ -83,6 +85,16 @@ fn old_invoice(n: u32, first_seq: u64) -> (Invoice, Vec<Event>, bool) {
     (t.invoice, events, watched)
 }
 
+/// The invoice as schema 2 stored it: payments without `seen_at` and `outputs` (schema 4).
+fn schema_2_invoice(inv: &Invoice) -> Vec<u8> {
+    let mut value = serde_json::to_value(inv).unwrap();
+    for p in value["payments"].as_array_mut().unwrap() {
+        p.as_object_mut().unwrap().remove("seen_at");
+        p.as_object_mut().unwrap().remove("outputs");
+    }
+    serde_json::to_vec(&value).unwrap()
+}
+
 /// Chunks of 64 `\n`-ended lines, keyed by chunk number (u64 BE).
 fn chunks(lines: &[String]) -> Vec<([u8; 8], Vec<u8>)> {
     lines
@@ -111,7 +123,7 @@ fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
     for n in 0..count {
         let (inv, events, watched) = old_invoice(n, written.events.len() as u64 + 1);
         let id = inv.id.as_str().as_bytes();
-        tree("invoices").insert(id, serde_json::to_vec(&inv).unwrap()).unwrap();
+        tree("invoices").insert(id, schema_2_invoice(&inv)).unwrap();
         tree("by_address").insert(inv.address.as_str(), id).unwrap();
         tree("by_order").insert(inv.order_id.clone().unwrap(), id).unwrap();
         if layout == Old::V2a {
