@@ -6,7 +6,7 @@ use actix::Addr;
 
 use crate::electron_cash::{RpcError, WalletLink};
 use crate::invoice::NewInvoice;
-use crate::store::{CreateInvoice, Created, InvoiceStore, StoreError};
+use crate::store::{CreateInvoice, Created, InvoiceStore, OrderRule, StoreError};
 
 /// Why an invoice could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +31,22 @@ pub async fn create_invoice(
     wallet: &WalletLink,
     draft: NewInvoice,
 ) -> Result<Created, CreateError> {
+    create_invoice_with(store, wallet, draft, OrderRule::default()).await
+}
+
+/// [`create_invoice`] with the rule for an order id that has an invoice
+/// already (Greenfield's create uses [`OrderRule::NewUnlessLiveAndSame`]).
+pub async fn create_invoice_with(
+    store: &Addr<InvoiceStore>,
+    wallet: &WalletLink,
+    draft: NewInvoice,
+    order_rule: OrderRule,
+) -> Result<Created, CreateError> {
     let first = store
         .send(CreateInvoice {
             draft: draft.clone(),
             fresh_address: None,
+            order_rule,
         })
         .await;
     let result = match first {
@@ -47,6 +59,7 @@ pub async fn create_invoice(
                 .send(CreateInvoice {
                     draft,
                     fresh_address: Some(address),
+                    order_rule,
                 })
                 .await
         }

@@ -44,8 +44,8 @@ pub use health::{Faults, Health};
 pub use invariants::check_invariants;
 pub use layout::SCHEMA_VERSION;
 pub use messages::{
-    AddToPool, Applied, ApplyObservation, CreateApiKey, CreateInvoice, Created, EventsPending, Flush, Outcome, Ping,
-    RecordAttempt, Redeliver, RevokeApiKey, Subscribe, SubscribeEvents, TouchApiKey, Watch,
+    AddToPool, Applied, ApplyObservation, CreateApiKey, CreateInvoice, Created, EventsPending, Flush, OrderRule,
+    Outcome, Ping, RecordAttempt, Redeliver, RevokeApiKey, Subscribe, SubscribeEvents, TouchApiKey, Watch,
 };
 pub use open::{Store, CACHE_BYTES};
 pub use reader::StoreReader;

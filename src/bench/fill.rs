@@ -159,6 +159,7 @@ async fn create(writer: Addr<InvoiceStore>, i: usize, short: String) -> io::Resu
         .send(CreateInvoice {
             draft: draft(i, WATCHED_EXPIRY_SECS),
             fresh_address: Some(address),
+            order_rule: Default::default(),
         })
         .await
         .map_err(io::Error::other)?

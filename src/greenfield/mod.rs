@@ -11,6 +11,7 @@
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.
 
+pub mod mapping;
 pub mod reply;
 pub mod store_routes;
 pub mod types;

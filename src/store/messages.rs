@@ -23,6 +23,24 @@ pub struct CreateInvoice {
     pub draft: NewInvoice,
     /// An address the wallet made for this request (when the pool was empty).
     pub fresh_address: Option<Address>,
+    /// What an order id that already has an invoice means.
+    pub order_rule: OrderRule,
+}
+
+/// What a create with an order id that already has an invoice does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderRule {
+    /// bchpay's own API (api.md): the same terms get the same invoice, other
+    /// terms are an `OrderConflict`.
+    #[default]
+    SameTermsSameInvoice,
+    /// Greenfield (decision 2 of issue 14): the invoice is returned only
+    /// while it is new, paid or confirmed with the same terms; otherwise (expired,
+    /// invalid, another price) a new invoice is made and the order id points
+    /// to it from then on (the old one keeps its id and history). BTCPay
+    /// never deduplicates, and the WooCommerce plugin re-creates an invoice
+    /// for the same order once the first is expired or invalid.
+    NewUnlessLiveAndSame,
 }
 
 /// The reply to [`CreateInvoice`].

@@ -9,6 +9,7 @@ mod greenfield_id;
 mod listing;
 mod migration;
 mod open;
+mod order_rule;
 mod payment_times;
 
 use actix::Addr;
@@ -44,6 +45,7 @@ pub fn create(order_id: Option<&str>, sats: u64) -> CreateInvoice {
     CreateInvoice {
         draft: draft(order_id, sats),
         fresh_address: None,
+        order_rule: Default::default(),
     }
 }
 

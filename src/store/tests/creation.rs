@@ -71,6 +71,7 @@ async fn a_repeated_order_answers_even_with_an_empty_pool_and_keeps_the_fresh_ad
     let again = CreateInvoice {
         draft: draft(Some("A-1"), 5),
         fresh_address: Some(address(99)),
+        order_rule: Default::default(),
     };
     let again = store.send(again).await.unwrap().unwrap();
 
@@ -152,6 +153,7 @@ async fn a_fresh_address_is_used_before_the_pool_unless_it_is_in_the_ledger() {
     let fresh = CreateInvoice {
         draft: draft(None, 5),
         fresh_address: Some(address(50)),
+        order_rule: Default::default(),
     };
     let inv = store.send(fresh).await.unwrap().unwrap().invoice;
     assert_eq!(inv.address, address(50));
@@ -160,6 +162,7 @@ async fn a_fresh_address_is_used_before_the_pool_unless_it_is_in_the_ledger() {
     let reused = CreateInvoice {
         draft: draft(None, 5),
         fresh_address: Some(address(50)),
+        order_rule: Default::default(),
     };
     let inv = store.send(reused).await.unwrap().unwrap().invoice;
     assert_eq!(
@@ -224,6 +227,7 @@ async fn concurrent_duplicates_of_an_order_in_one_batch_get_one_invoice() {
     let fresh = store.send(CreateInvoice {
         draft: draft(Some("O-dup"), 5_000),
         fresh_address: Some(address(99)),
+        order_rule: Default::default(),
     });
     let unrelated = store.send(create(Some("O-other"), 7_000));
     let mut results = Vec::new();

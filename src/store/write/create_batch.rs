@@ -17,7 +17,7 @@ use super::super::layout::log::ChunkedLog;
 use super::super::layout::trees::Trees;
 use super::super::layout::values;
 use super::super::lookup;
-use super::super::messages::{CreateInvoice, Created};
+use super::super::messages::{CreateInvoice, Created, OrderRule};
 use super::abort;
 use super::address_picker::AddressPicker;
 use super::pool::add_to_pool;
@@ -33,6 +33,9 @@ struct Planned {
     invoice: Invoice,
     /// Its own request first (`true`), then repeats of its order in the batch.
     replies: Vec<(usize, bool)>,
+    /// Whether it takes over an order id that points at another invoice
+    /// ([`OrderRule::NewUnlessLiveAndSame`]).
+    takes_order: bool,
 }
 
 /// An order seen before this request.
@@ -75,11 +78,26 @@ pub fn create_batch(trees: &Trees, counts: &Counts, requests: Vec<CreateInvoice>
 
 impl Plan {
     /// Plans request `i`.
-    fn add(&mut self, trees: &Trees, i: usize, CreateInvoice { draft, fresh_address }: CreateInvoice) {
+    fn add(
+        &mut self,
+        trees: &Trees,
+        i: usize,
+        CreateInvoice {
+            draft,
+            fresh_address,
+            order_rule,
+        }: CreateInvoice,
+    ) {
         // An existing order needs no address: checked before taking one, so that a
         // retried request neither empties the pool nor fails on an empty one.
+        let mut takes_order = false;
         match self.repeat_of(trees, &draft) {
             Ok(None) => {}
+            Ok(Some(repeat))
+                if order_rule == OrderRule::NewUnlessLiveAndSame && !self.is_live_and_same(&repeat, &draft) =>
+            {
+                takes_order = true;
+            }
             Ok(Some(repeat)) => {
                 self.to_pool.extend(fresh_address);
                 self.answer_repeat(i, repeat, &draft);
@@ -99,6 +117,7 @@ impl Plan {
                 self.planned.push(Planned {
                     invoice,
                     replies: vec![(i, true)],
+                    takes_order,
                 });
             }
             Err(e) => self.answers[i] = Some(Err(e)),
@@ -114,6 +133,20 @@ impl Plan {
             return Ok(Some(Repeat::InBatch(k)));
         }
         Ok(lookup::invoice_by_order(trees, order_id)?.map(|i| Repeat::Stored(Box::new(i))))
+    }
+
+    /// Whether the earlier invoice of the order is one Greenfield hands back:
+    /// new, paid or confirmed, with the same terms.
+    fn is_live_and_same(&self, repeat: &Repeat, draft: &NewInvoice) -> bool {
+        let invoice = match repeat {
+            Repeat::InBatch(k) => &self.planned[*k].invoice,
+            Repeat::Stored(invoice) => invoice,
+        };
+        let live = matches!(
+            invoice.status,
+            InvoiceStatus::New | InvoiceStatus::Paid | InvoiceStatus::Confirmed
+        );
+        live && invoice.same_terms(draft)
     }
 
     /// Answers a repeated order: the same invoice if it asks the same
@@ -144,7 +177,7 @@ impl Plan {
         } else {
             write_created(trees, counts, &self.planned)
         };
-        for Planned { invoice, replies } in self.planned {
+        for Planned { invoice, replies, .. } in self.planned {
             for (i, created) in replies {
                 self.answers[i] = Some(written.clone().map(|()| Created {
                     invoice: invoice.clone(),
@@ -190,7 +223,7 @@ fn write_created(trees: &Trees, counts: &Counts, planned: &[Planned]) -> Result<
                 let mut took_from_pool = 0isize;
                 for (p, (position, record)) in planned.iter().zip(&records) {
                     let indexes = (by_address, by_order, by_status_tree, watch);
-                    insert_invoice(&p.invoice, *position, record, invoices, indexes)?;
+                    insert_invoice(p, *position, record, invoices, indexes)?;
                     if pool.remove(p.invoice.address.as_str().as_bytes())?.is_some() {
                         took_from_pool += 1;
                     }
@@ -209,7 +242,9 @@ fn write_created(trees: &Trees, counts: &Counts, planned: &[Planned]) -> Result<
 
 /// One new invoice and its index entries, inside the batch's transaction.
 fn insert_invoice(
-    invoice: &Invoice,
+    Planned {
+        invoice, takes_order, ..
+    }: &Planned,
     position: u64,
     record: &[u8],
     invoices: &TransactionalTree,
@@ -222,7 +257,7 @@ fn insert_invoice(
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let id = invoice.id.as_str().as_bytes();
     if let Some(order_id) = &invoice.order_id {
-        if by_order.insert(order_id.as_bytes(), id)?.is_some() {
+        if by_order.insert(order_id.as_bytes(), id)?.is_some() && !takes_order {
             return abort(StoreError::Corrupt(format!("order {order_id} got an invoice twice")));
         }
     }
