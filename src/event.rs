@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::invoice::lifecycle::EventKind;
 use crate::invoice::{api_time, InvoiceId};
 
+pub mod registered;
 pub mod route;
 
 /// What an invoice id starts with (an event id carries the rest).
@@ -104,6 +105,14 @@ pub struct Event {
     /// starts again from there).
     #[serde(default)]
     pub round_start: usize,
+    /// The registered (Greenfield) webhook it goes to, instead of bchpay's own
+    /// destination: `url` is then that webhook's URL when the event was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// For a registered webhook: the Greenfield body without its delivery
+    /// ids (`event::registered::with_delivery` adds them at each attempt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greenfield: Option<Value>,
 }
 
 impl Event {
@@ -141,7 +150,17 @@ impl Event {
             attempts: Vec::new(),
             next_attempt_at: (state == DeliveryState::Pending).then_some(now),
             round_start: 0,
+            webhook: None,
+            greenfield: None,
         }
+    }
+
+    /// The same event for registered webhook `webhook_id`, with its
+    /// Greenfield body (without delivery ids).
+    pub fn for_webhook(mut self, webhook_id: &str, greenfield: Value) -> Event {
+        self.webhook = Some(webhook_id.to_owned());
+        self.greenfield = Some(greenfield);
+        self
     }
 
     /// The body POSTed to the receiver (api.md, Webhooks).

@@ -187,6 +187,14 @@ pub struct Payment {
     /// When bchpay first saw the transaction (for payments stored before
     /// schema 4: the invoice's `paid_at`, else its `created_at`).
     pub seen_at: DateTime<Utc>,
+    /// Whether it has had the invoice's required confirmations (its
+    /// `PaymentSettled` was emitted; it stays settled).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub settled: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Payment {
@@ -199,6 +207,7 @@ impl Payment {
             height,
             outputs,
             seen_at,
+            settled: false,
         }
     }
 
@@ -323,8 +332,13 @@ pub struct Invoice {
     pub expires_at: DateTime<Utc>,
     /// When the full amount was first seen.
     pub paid_at: Option<DateTime<Utc>>,
-    /// When it reached the required confirmations.
+    /// When it reached the required confirmations (or was marked settled).
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Whether its status was set by hand (Greenfield's `additionalStatus:
+    /// "Marked"`, `POST …/invoices/{id}/status`): the lifecycle then keeps
+    /// its payments up to date but never changes its status again by itself.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub marked: bool,
 }
 
 impl Invoice {
@@ -359,6 +373,7 @@ impl Invoice {
             expires_at,
             paid_at: None,
             confirmed_at: None,
+            marked: false,
         }
     }
 

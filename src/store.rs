@@ -26,6 +26,7 @@ pub mod bulk;
 mod commit;
 mod counts;
 mod error;
+mod greenfield_messages;
 mod health;
 mod invariants;
 pub mod layout;
@@ -40,6 +41,7 @@ mod write;
 
 pub use actor::{start, InvoiceStore};
 pub use error::StoreError;
+pub use greenfield_messages::{DeleteWebhook, MarkInvoice, SaveWebhook};
 pub use health::{Faults, Health};
 pub use invariants::check_invariants;
 pub use layout::SCHEMA_VERSION;

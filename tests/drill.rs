@@ -398,6 +398,7 @@ fn truth(world: &World) -> HashMap<String, Vec<Payment>> {
             height: tx.height.map_or(0, |h| h as i64),
             outputs: Vec::new(),
             seen_at: chrono::Utc::now(),
+            settled: false,
         });
     }
     by_address

@@ -35,7 +35,7 @@ use super::{serve, Served};
 use crate::cashaddr::Address;
 use crate::event::route::Routes;
 use crate::event::DeliveryState;
-use crate::invoice::lifecycle::{self, EventKind, Observation, Policy};
+use crate::invoice::lifecycle::{self, Emitted, Observation, Policy};
 use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, NewInvoice, Payment};
 use crate::money::Sats;
 use crate::sim::{Sim, SimConfig};
@@ -192,7 +192,7 @@ pub fn fill_bulk_with(path: &Path, sim: &Sim, count: usize, kind: &dyn Fn(usize)
         let short = sim.new_address();
         let address = Address::parse(&short).map_err(|e| io::Error::other(format!("sim address {short}: {e}")))?;
         let (invoice, kinds) = bulk_invoice(i, count, k, address)?;
-        let mut events = routes.events(&invoice, &kinds, loader.next_event_seq(), 0, FILL_TIP, Utc::now());
+        let mut events = routes.events(&invoice, &kinds, &[], loader.next_event_seq(), 0, FILL_TIP, Utc::now());
         if k == Kind::Paid {
             for e in &mut events {
                 e.url = Some(FAILED_WEBHOOK_URL.into());
@@ -227,7 +227,7 @@ pub fn fill_bulk_with(path: &Path, sim: &Sim, count: usize, kind: &dyn Fn(usize)
 /// Bench invoice `i` of `count` as `kind` makes it, with the events of its
 /// transitions: final invoices are old (created days ago, one a second,
 /// their monitoring window over), made by the engine's own lifecycle.
-fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Result<(Invoice, Vec<EventKind>)> {
+fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Result<(Invoice, Vec<Emitted>)> {
     let now = Utc::now();
     if kind == Kind::Watched {
         let draft = draft(i, WATCHED_EXPIRY_SECS);
@@ -242,6 +242,7 @@ fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Res
                 height: 0,
                 outputs: Vec::new(),
                 seen_at: now,
+                settled: false,
             }],
             tip: FILL_TIP,
             now,
@@ -263,6 +264,7 @@ fn bulk_invoice(i: usize, count: usize, kind: Kind, address: Address) -> io::Res
                 height: FILL_TIP as i64,
                 outputs: Vec::new(),
                 seen_at: created_at + chrono::Duration::seconds(60),
+                settled: false,
             }]
         } else {
             Vec::new()

@@ -340,6 +340,7 @@ mod tests {
             height: 0,
             outputs: Vec::new(),
             seen_at: chrono::Utc::now(),
+            settled: false,
         });
         // The payment to a vanished while the engine was down: the wallet no longer lists it.
         let (changed, _) = s.diff_history(vec![]);
@@ -358,6 +359,7 @@ mod tests {
             height: 7,
             outputs: Vec::new(),
             seen_at: chrono::Utc::now(),
+            settled: false,
         });
         s.diff_history(vec![
             // The wallet says mined: not trusted, taken as unconfirmed.

@@ -11,15 +11,24 @@
 
 use chrono::{DateTime, Utc};
 
+use super::registered::{self, RegisteredWebhook};
 use super::Event;
-use crate::invoice::lifecycle::EventKind;
+use crate::invoice::lifecycle::{Emitted, EventKind};
 use crate::invoice::Invoice;
 
 /// Somewhere an event is delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
-    /// A URL, signed with the configured webhook secret.
+    /// A URL, signed with the configured webhook secret (bchpay's own body).
     Url(String),
+    /// A registered Greenfield webhook (its id and URL): Greenfield body,
+    /// signed `BTCPay-Sig` with its own secret.
+    Registered {
+        /// The webhook's id.
+        id: String,
+        /// Its URL.
+        url: String,
+    },
 }
 
 /// The configuration's part of the rule and of the event's snapshot.
@@ -43,39 +52,66 @@ impl Routes {
         }
     }
 
-    /// The events of a transition of `invoice` (already applied): one per kind
-    /// and destination, numbered from `first_seq` (global) and after the
-    /// invoice's `earlier` events; an event with no destination is kept, as
-    /// `no_endpoint`.
+    /// The events of a transition of `invoice` (already applied), numbered
+    /// from `first_seq` (global) and after the invoice's `earlier` events, in
+    /// the order emitted; for each: bchpay's own destination for api.md's
+    /// kinds (kept as `no_endpoint` when there is none), then every
+    /// `registered` webhook that wants it (one event per output for the
+    /// per-payment kinds). A Greenfield-only kind nobody wants is not kept.
+    #[allow(clippy::too_many_arguments)]
     pub fn events(
         &self,
         invoice: &Invoice,
-        kinds: &[EventKind],
+        emitted: &[Emitted],
+        registered: &[RegisteredWebhook],
         first_seq: u64,
         earlier: u64,
         tip: u64,
         now: DateTime<Utc>,
     ) -> Vec<Event> {
         let snapshot = invoice.to_api(&self.public_url, Some(tip));
-        let mut events = Vec::with_capacity(kinds.len());
-        for kind in kinds {
-            let targets = destinations(invoice, *kind, self);
-            let urls: Vec<Option<String>> = if targets.is_empty() {
-                vec![None]
-            } else {
-                targets.into_iter().map(|Destination::Url(u)| Some(u)).collect()
-            };
-            for url in urls {
-                let n = events.len() as u64;
-                events.push(Event::new(
-                    first_seq + n,
-                    *kind,
-                    invoice.id.clone(),
-                    earlier + n + 1,
-                    snapshot.clone(),
-                    url,
-                    now,
-                ));
+        let mut events: Vec<Event> = Vec::with_capacity(emitted.len());
+        let make = |events: &Vec<Event>, kind, url| {
+            let n = events.len() as u64;
+            Event::new(
+                first_seq + n,
+                kind,
+                invoice.id.clone(),
+                earlier + n + 1,
+                snapshot.clone(),
+                url,
+                now,
+            )
+        };
+        for e in emitted {
+            let mut own = false;
+            for target in destinations(invoice, e.kind, self, registered) {
+                match target {
+                    Destination::Url(url) => {
+                        own = true;
+                        events.push(make(&events, e.kind, Some(url)));
+                    }
+                    Destination::Registered { id, url } => {
+                        let Some(hook) = registered.iter().find(|h| h.id == id) else {
+                            continue;
+                        };
+                        let payments = match &e.txid {
+                            Some(txid) => registered::payment_items(invoice, txid).into_iter().map(Some).collect(),
+                            None => vec![None],
+                        };
+                        for payment in payments {
+                            let Some(facts) = registered::facts(e.kind, invoice, payment) else {
+                                continue;
+                            };
+                            let body = registered::stored_body(&hook.store_id, invoice, now, &facts);
+                            let event = make(&events, e.kind, Some(url.clone())).for_webhook(&id, body);
+                            events.push(event);
+                        }
+                    }
+                }
+            }
+            if e.kind.is_own() && !own {
+                events.push(make(&events, e.kind, None));
             }
         }
         events
@@ -84,24 +120,38 @@ impl Routes {
     /// Where an event of `invoice` goes when redelivered by hand (the
     /// configuration may have changed since it was kept as `no_endpoint`).
     pub fn redelivery_url(&self, invoice: &Invoice, kind: EventKind) -> Option<String> {
-        destinations(invoice, kind, self)
+        destinations(invoice, kind, self, &[])
             .into_iter()
-            .map(|Destination::Url(u)| u)
-            .next()
+            .find_map(|d| match d {
+                Destination::Url(u) => Some(u),
+                Destination::Registered { .. } => None,
+            })
     }
 }
 
-/// The rule: where an event of `kind` about `invoice` goes.
-pub fn destinations(invoice: &Invoice, _kind: EventKind, routes: &Routes) -> Vec<Destination> {
-    if !routes.can_sign {
-        return Vec::new();
-    }
-    invoice
-        .webhook_url
-        .clone()
-        .or_else(|| routes.default_url.clone())
-        .map(Destination::Url)
-        .into_iter()
+/// The rule: where an event of `kind` about `invoice` goes: bchpay's own
+/// destination (api.md's kinds, with a secret to sign with), then every
+/// registered webhook that wants it.
+pub fn destinations(
+    invoice: &Invoice,
+    kind: EventKind,
+    routes: &Routes,
+    registered: &[RegisteredWebhook],
+) -> Vec<Destination> {
+    let own = (routes.can_sign && kind.is_own())
+        .then(|| invoice.webhook_url.clone().or_else(|| routes.default_url.clone()))
+        .flatten()
+        .map(Destination::Url);
+    own.into_iter()
+        .chain(
+            registered
+                .iter()
+                .filter(|h| h.wants(kind))
+                .map(|h| Destination::Registered {
+                    id: h.id.clone(),
+                    url: h.url.clone(),
+                }),
+        )
         .collect()
 }
 
@@ -132,21 +182,22 @@ mod tests {
         let routes = Routes::new("http://shop", Some("http://default/".into()), true);
         let own = invoice(Some("http://own/"));
         assert_eq!(
-            destinations(&own, EventKind::Paid, &routes),
+            destinations(&own, EventKind::Paid, &routes, &[]),
             vec![Destination::Url("http://own/".into())]
         );
         assert_eq!(
-            destinations(&invoice(None), EventKind::Paid, &routes),
+            destinations(&invoice(None), EventKind::Paid, &routes, &[]),
             vec![Destination::Url("http://default/".into())]
         );
         assert!(destinations(
             &invoice(None),
             EventKind::Paid,
-            &Routes::new("", Some(String::new()), true)
+            &Routes::new("", Some(String::new()), true),
+            &[]
         )
         .is_empty());
         let unsigned = Routes::new("http://shop", Some("http://default/".into()), false);
-        assert!(destinations(&own, EventKind::Paid, &unsigned).is_empty());
+        assert!(destinations(&own, EventKind::Paid, &unsigned, &[]).is_empty());
     }
 
     #[test]
@@ -155,7 +206,11 @@ mod tests {
         let inv = invoice(None);
         let events = routes.events(
             &inv,
-            &[EventKind::PaymentReceived, EventKind::Paid],
+            &[
+                crate::invoice::lifecycle::Emitted::payment(EventKind::PaymentReceived, "t"),
+                crate::invoice::lifecycle::Emitted::invoice(EventKind::Paid),
+            ],
+            &[],
             7,
             2,
             100,

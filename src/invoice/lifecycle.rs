@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{Invoice, InvoiceException, InvoiceStatus, Payment};
 use crate::money::Sats;
 
+mod mark;
+pub use mark::{available_marks, can_mark, mark, Mark, MarkRefused};
+
 /// The configuration that decides statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -37,9 +40,15 @@ pub struct Observation {
 }
 
 /// A webhook event a transition emits.
+///
+/// The first five are api.md's v1 types, sent to bchpay's own destinations.
+/// The others exist for BTCPay Greenfield's registered webhooks
+/// (`docs/greenfield.md` §6.2): they are never sent to bchpay's own
+/// destinations ([`EventKind::is_own`]), except the marks, which those see as
+/// the status they lead to (`invoice.confirmed`, `invoice.invalid`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventKind {
-    /// A payment not seen before (partial ones included).
+    /// A payment not seen before (partial ones included), one per transaction.
     #[serde(rename = "invoice.payment_received")]
     PaymentReceived,
     /// The full amount is seen (late ones carry `paid_late`).
@@ -54,18 +63,69 @@ pub enum EventKind {
     /// A payment vanished before it confirmed, after expiry.
     #[serde(rename = "invoice.invalid")]
     Invalid,
+    /// One payment reached the required confirmations (Greenfield only).
+    #[serde(rename = "invoice.payment_settled")]
+    PaymentSettled,
+    /// The invoice was made (Greenfield only).
+    #[serde(rename = "invoice.created")]
+    Created,
+    /// Marked settled by hand.
+    #[serde(rename = "invoice.marked_settled")]
+    MarkedSettled,
+    /// Marked invalid by hand.
+    #[serde(rename = "invoice.marked_invalid")]
+    MarkedInvalid,
 }
 
 impl EventKind {
-    /// The `type` of the webhook event.
+    /// The `type` of the webhook event bchpay's own destinations receive.
     pub fn type_name(self) -> &'static str {
         match self {
             EventKind::PaymentReceived => "invoice.payment_received",
             EventKind::Paid => "invoice.paid",
-            EventKind::Confirmed => "invoice.confirmed",
+            EventKind::Confirmed | EventKind::MarkedSettled => "invoice.confirmed",
             EventKind::Expired => "invoice.expired",
-            EventKind::Invalid => "invoice.invalid",
+            EventKind::Invalid | EventKind::MarkedInvalid => "invoice.invalid",
+            EventKind::PaymentSettled => "invoice.payment_settled",
+            EventKind::Created => "invoice.created",
         }
+    }
+
+    /// Whether bchpay's own destinations (an invoice's `webhook_url`, the
+    /// configured one) receive it: api.md's types only.
+    pub fn is_own(self) -> bool {
+        !matches!(self, EventKind::PaymentSettled | EventKind::Created)
+    }
+}
+
+/// An event a transition emits, with the payment (txid) it is about, for
+/// the per-payment kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emitted {
+    /// What happened.
+    pub kind: EventKind,
+    /// The transaction of a `PaymentReceived` or `PaymentSettled`.
+    pub txid: Option<String>,
+}
+
+impl Emitted {
+    /// An event about the invoice as a whole.
+    pub fn invoice(kind: EventKind) -> Emitted {
+        Emitted { kind, txid: None }
+    }
+
+    /// An event about the payment `txid`.
+    pub fn payment(kind: EventKind, txid: &str) -> Emitted {
+        Emitted {
+            kind,
+            txid: Some(txid.to_owned()),
+        }
+    }
+}
+
+impl PartialEq<EventKind> for Emitted {
+    fn eq(&self, other: &EventKind) -> bool {
+        self.kind == *other
     }
 }
 
@@ -75,13 +135,18 @@ pub struct Transition {
     /// The invoice after it.
     pub invoice: Invoice,
     /// The events it emits, in order.
-    pub events: Vec<EventKind>,
+    pub events: Vec<Emitted>,
 }
 
 impl Transition {
     /// Whether anything stored changed.
     pub fn changed(&self, before: &Invoice) -> bool {
         self.invoice != *before
+    }
+
+    /// The kinds of its events, in order.
+    pub fn kinds(&self) -> Vec<EventKind> {
+        self.events.iter().map(|e| e.kind).collect()
     }
 }
 
@@ -98,10 +163,11 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
     payments.sort_by(|a, b| a.txid.cmp(&b.txid));
     payments.dedup_by(|a, b| a.txid == b.txid);
     for p in &mut payments {
-        // A payment already stored keeps when it was first seen, and its
-        // outputs when the observation does not know them.
+        // A payment already stored keeps when it was first seen, whether it
+        // settled, and its outputs when the observation does not know them.
         if let Some(stored) = invoice.payments.iter().find(|q| q.txid == p.txid) {
             p.seen_at = stored.seen_at;
+            p.settled = stored.settled;
             if p.outputs.is_empty() {
                 p.outputs.clone_from(&stored.outputs);
             }
@@ -110,17 +176,27 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
     let mut next = invoice.clone();
     next.payments = payments;
     let mut events = Vec::new();
-    if next
-        .payments
-        .iter()
-        .any(|p| !invoice.payments.iter().any(|q| q.txid == p.txid))
-    {
-        events.push(EventKind::PaymentReceived);
+    for p in &next.payments {
+        if !invoice.payments.iter().any(|q| q.txid == p.txid) {
+            events.push(Emitted::payment(EventKind::PaymentReceived, &p.txid));
+        }
     }
-    if invoice.status == InvoiceStatus::Confirmed {
-        // Final: the facts are kept up to date (an extra payment shows as
-        // paid_over), the verdict is not reopened.
-        if next.received_sats() > invoice.amount_sats && next.exception.is_none() {
+    // Each payment settles once, when it first has the required
+    // confirmations (with 0 required: at first sight, after its receipt).
+    let required = u64::from(invoice.required_confirmations);
+    for p in &mut next.payments {
+        if !p.settled && p.confirmations(Some(seen.tip)) >= required {
+            p.settled = true;
+            events.push(Emitted::payment(EventKind::PaymentSettled, &p.txid));
+        }
+    }
+    if invoice.status == InvoiceStatus::Confirmed || invoice.marked {
+        // Final (or marked by hand): the facts are kept up to date (an extra
+        // payment shows as paid_over), the verdict is not reopened.
+        if invoice.status == InvoiceStatus::Confirmed
+            && next.received_sats() > invoice.amount_sats
+            && next.exception.is_none()
+        {
             next.exception = Some(InvoiceException::PaidOver);
         }
         return Transition { invoice: next, events };
@@ -133,7 +209,6 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
         let paid_at = invoice.paid_at.unwrap_or(seen.now);
         // Confirmed once the payments with enough confirmations pay the amount
         // on their own (an extra unconfirmed payment does not hold it back).
-        let required = u64::from(invoice.required_confirmations);
         let settled = next
             .payments
             .iter()
@@ -167,16 +242,17 @@ pub fn apply(invoice: &Invoice, seen: &Observation, policy: &Policy) -> Transiti
     }
 
     if next.status != invoice.status {
+        let mut push = |kind| events.push(Emitted::invoice(kind));
         match next.status {
-            InvoiceStatus::Paid => events.push(EventKind::Paid),
+            InvoiceStatus::Paid => push(EventKind::Paid),
             InvoiceStatus::Confirmed => {
                 if invoice.status != InvoiceStatus::Paid {
-                    events.push(EventKind::Paid);
+                    push(EventKind::Paid);
                 }
-                events.push(EventKind::Confirmed);
+                push(EventKind::Confirmed);
             }
-            InvoiceStatus::Expired => events.push(EventKind::Expired),
-            InvoiceStatus::Invalid => events.push(EventKind::Invalid),
+            InvoiceStatus::Expired => push(EventKind::Expired),
+            InvoiceStatus::Invalid => push(EventKind::Invalid),
             // Back to new after a payment vanished: no event type of api.md says it.
             InvoiceStatus::New => {}
         }

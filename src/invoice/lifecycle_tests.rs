@@ -42,6 +42,7 @@ fn pay(txid: &str, sats: u64, height: i64) -> Payment {
             amount_sats: Sats(sats),
         }],
         seen_at: t(0),
+        settled: false,
     }
 }
 
@@ -84,7 +85,7 @@ fn the_lifecycle_table() {
             ],
             S::Confirmed,
             None,
-            vec![E::Confirmed],
+            vec![E::PaymentSettled, E::Confirmed],
         ),
         (
             "two confirmations needed, one seen",
@@ -103,7 +104,7 @@ fn the_lifecycle_table() {
             ],
             S::Confirmed,
             None,
-            vec![E::Confirmed],
+            vec![E::PaymentSettled, E::Confirmed],
         ),
         (
             "0-conf: paid and confirmed at first sight",
@@ -111,7 +112,7 @@ fn the_lifecycle_table() {
             vec![(vec![pay("a", 10_000, 0)], 100, 10)],
             S::Confirmed,
             None,
-            vec![E::PaymentReceived, E::Paid, E::Confirmed],
+            vec![E::PaymentReceived, E::PaymentSettled, E::Paid, E::Confirmed],
         ),
         (
             "unconfirmed parent (-1) is unconfirmed",
@@ -185,7 +186,7 @@ fn the_lifecycle_table() {
             ],
             S::Confirmed,
             Some(InvoiceException::PaidLate),
-            vec![E::Confirmed],
+            vec![E::PaymentSettled, E::Confirmed],
         ),
         (
             "payment vanishes before expiry: new again",
@@ -212,7 +213,7 @@ fn the_lifecycle_table() {
             ],
             S::Confirmed,
             None,
-            vec![E::Confirmed],
+            vec![E::PaymentSettled, E::Confirmed],
         ),
         (
             "reorg moves the payment to another height",
@@ -245,6 +246,37 @@ fn the_lifecycle_table() {
             S::Paid,
             Some(InvoiceException::PaidLate),
             vec![E::PaymentReceived, E::Paid],
+        ),
+        (
+            "two new payments: one received each, in txid order",
+            1,
+            vec![(vec![pay("b", 6_000, 0), pay("a", 4_000, 0)], 100, 10)],
+            S::Paid,
+            None,
+            vec![E::PaymentReceived, E::PaymentReceived, E::Paid],
+        ),
+        (
+            "each payment settles once, when it has its confirmations",
+            2,
+            vec![
+                (vec![pay("a", 4_000, 101), pay("b", 6_000, 0)], 101, 10),
+                (vec![pay("a", 4_000, 101), pay("b", 6_000, 102)], 102, 20),
+                (vec![pay("a", 4_000, 101), pay("b", 6_000, 102)], 103, 30),
+            ],
+            S::Confirmed,
+            None,
+            vec![E::PaymentSettled, E::Confirmed],
+        ),
+        (
+            "an extra payment to a confirmed invoice is received and settles",
+            1,
+            vec![
+                (vec![pay("a", 10_000, 101)], 101, 10),
+                (vec![pay("a", 10_000, 101), pay("b", 1, 102)], 102, 20),
+            ],
+            S::Confirmed,
+            Some(InvoiceException::PaidOver),
+            vec![E::PaymentReceived, E::PaymentSettled],
         ),
     ];
     for (name, confirmations, steps, status, exception, events) in cases {
@@ -387,4 +419,62 @@ fn a_stored_payment_keeps_its_first_seen_time_and_gets_its_outputs_once_read() {
         again.payments[0].outputs, later.outputs,
         "known outputs are not forgotten"
     );
+}
+
+#[test]
+fn marks_follow_btcpays_rules() {
+    // (case, invoice before: steps to apply, marks already made, mark asked, allowed)
+    let new = invoice(1);
+    let paid = see(&new, &[pay("a", 10_000, 0)], 100, 10).invoice;
+    let confirmed = see(&paid, &[pay("a", 10_000, 101)], 101, 20).invoice;
+    let expired = see(&new, &[], 100, 900).invoice;
+    let invalid = see(&paid, &[], 100, 1000).invoice;
+    let marked_invalid = mark(&new, Mark::Invalid, t(5)).unwrap().invoice;
+    let marked_settled = mark(&new, Mark::Settled, t(5)).unwrap().invoice;
+    let cases: Vec<(&str, &Invoice, Mark, bool)> = vec![
+        ("new -> invalid", &new, Mark::Invalid, true),
+        ("new -> settled", &new, Mark::Settled, true),
+        ("paid (Processing) -> invalid", &paid, Mark::Invalid, true),
+        ("paid (Processing) -> settled", &paid, Mark::Settled, true),
+        ("expired -> invalid", &expired, Mark::Invalid, true),
+        ("expired -> settled", &expired, Mark::Settled, true),
+        ("invalid -> invalid", &invalid, Mark::Invalid, false),
+        ("invalid -> settled", &invalid, Mark::Settled, true),
+        ("confirmed -> invalid", &confirmed, Mark::Invalid, false),
+        ("confirmed -> settled", &confirmed, Mark::Settled, false),
+        ("marked invalid -> invalid", &marked_invalid, Mark::Invalid, false),
+        ("marked invalid -> settled", &marked_invalid, Mark::Settled, true),
+        ("marked settled -> invalid", &marked_settled, Mark::Invalid, true),
+        ("marked settled -> settled", &marked_settled, Mark::Settled, false),
+    ];
+    for (name, inv, m, allowed) in cases {
+        assert_eq!(can_mark(inv, m), allowed, "{name}");
+        match mark(inv, m, t(50)) {
+            Ok(tr) => {
+                assert!(allowed, "{name}");
+                assert!(tr.invoice.marked, "{name}");
+                let (status, kind) = match m {
+                    Mark::Settled => (S::Confirmed, E::MarkedSettled),
+                    Mark::Invalid => (S::Invalid, E::MarkedInvalid),
+                };
+                assert_eq!((tr.invoice.status, tr.kinds()), (status, vec![kind]), "{name}");
+            }
+            Err(MarkRefused) => assert!(!allowed, "{name}"),
+        }
+    }
+    assert_eq!(available_marks(&new), vec![Mark::Settled, Mark::Invalid]);
+    assert_eq!(available_marks(&confirmed), vec![]);
+    assert_eq!(
+        mark(&new, Mark::Settled, t(50)).unwrap().invoice.confirmed_at,
+        Some(t(50))
+    );
+}
+
+#[test]
+fn a_marked_invoice_keeps_its_status_but_records_payments() {
+    let marked = mark(&invoice(1), Mark::Invalid, t(5)).unwrap().invoice;
+    let tr = see(&marked, &[pay("a", 10_000, 101)], 101, 20);
+    assert_eq!(tr.invoice.status, S::Invalid);
+    assert_eq!(tr.invoice.payments.len(), 1);
+    assert_eq!(tr.kinds(), vec![E::PaymentReceived, E::PaymentSettled]);
 }

@@ -122,6 +122,7 @@ fn stored_json_round_trips() {
         height: 0,
         outputs: Vec::new(),
         seen_at: inv.created_at,
+        settled: false,
     });
     let text = serde_json::to_string(&inv).unwrap();
     assert_eq!(serde_json::from_str::<Invoice>(&text).unwrap(), inv);
@@ -259,6 +260,7 @@ fn to_api_sums_payments_and_counts_the_least_confirmed() {
             height: 98,
             outputs: Vec::new(),
             seen_at: inv.created_at,
+            settled: false,
         },
         Payment {
             txid: "bb".into(),
@@ -266,6 +268,7 @@ fn to_api_sums_payments_and_counts_the_least_confirmed() {
             height: 100,
             outputs: Vec::new(),
             seen_at: inv.created_at,
+            settled: false,
         },
     ];
     let api = inv.to_api("https://pay.example", Some(100));
@@ -290,6 +293,7 @@ fn confirmations_are_zero_in_the_mempool_or_without_a_tip() {
             height: 90,
             outputs: Vec::new(),
             seen_at: inv.created_at,
+            settled: false,
         },
         Payment {
             txid: "bb".into(),
@@ -297,6 +301,7 @@ fn confirmations_are_zero_in_the_mempool_or_without_a_tip() {
             height: 0,
             outputs: Vec::new(),
             seen_at: inv.created_at,
+            settled: false,
         },
     ];
     assert_eq!(inv.confirmations(Some(100)), 0);

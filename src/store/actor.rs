@@ -36,6 +36,7 @@ use super::shared::SharedTrees;
 use super::write::{create_batch, event_record, pool, transition, Writes};
 
 mod api_keys;
+mod greenfield;
 mod lifecycle;
 use crate::event::route::Routes;
 

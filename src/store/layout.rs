@@ -25,6 +25,7 @@
 //! | `event_log` | [`log::ChunkedLog`] of event references `"<invoice id> <index>"` by sequence (entry n = seq n+1) |
 //! | `outbox` | [`keys::Seq`] (u64 BE) → () for every pending event |
 //! | `by_event_state` | [`keys::EventStateKey`] (state tag ‖ seq u64 BE) → () for every event that is not pending |
+//! | `webhooks` | registered webhook id → [`crate::event::registered::RegisteredWebhook`] JSON (secret included) |
 //! | `meta` | [`keys::MetaKey`]: schema version (decimal text), counters (u64 BE), the Greenfield store id (text, made at first start when absent) |
 //!
 //! Why so few entries per invoice: sled 0.34 keeps ~260 bytes of state in
@@ -52,6 +53,7 @@ pub mod keys;
 pub mod log;
 pub mod trees;
 pub mod values;
+pub mod webhooks;
 
 #[cfg(test)]
 mod golden;

@@ -9,6 +9,7 @@
 
 mod api_keys;
 mod listing;
+mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

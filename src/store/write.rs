@@ -8,8 +8,10 @@ pub mod api_keys;
 pub mod create_batch;
 pub mod event_record;
 pub mod greenfield_id;
+pub mod mark;
 pub mod pool;
 pub mod transition;
+pub mod webhooks;
 
 use sled::transaction::ConflictableTransactionError;
 

@@ -13,6 +13,7 @@
 //!   from it, so retries outlive restarts and crashes.
 //! - Runs on its own arbiter (awc's client is `!Send`).
 
+mod greenfield;
 pub mod signature;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -46,6 +47,10 @@ pub struct WebhookStats {
     pub failed: AtomicU64,
 }
 
+/// A delivery lane: an invoice, and the registered webhook its events go to
+/// (`None`: bchpay's own destination). Events of a lane go out in order.
+type Lane = (InvoiceId, Option<String>);
+
 /// The dispatcher actor.
 pub struct WebhookDispatcher {
     /// Records attempts.
@@ -56,14 +61,14 @@ pub struct WebhookDispatcher {
     settings: WebhookSettings,
     /// The HTTP client, built on this actor's arbiter.
     client: Option<awc::Client>,
-    /// Pending event sequences of each invoice, oldest first.
-    queues: HashMap<InvoiceId, BTreeSet<u64>>,
-    /// The oldest pending event of each invoice not in flight, soonest due first.
-    heads: BTreeSet<(DateTime<Utc>, u64, InvoiceId)>,
-    /// Each invoice's entry in `heads`.
-    head_of: HashMap<InvoiceId, (DateTime<Utc>, u64)>,
-    /// Invoices with a delivery in flight (their later events wait).
-    busy: HashSet<InvoiceId>,
+    /// Pending event sequences of each lane, oldest first.
+    queues: HashMap<Lane, BTreeSet<u64>>,
+    /// The oldest pending event of each lane not in flight, soonest due first.
+    heads: BTreeSet<(DateTime<Utc>, u64, Lane)>,
+    /// Each lane's entry in `heads`.
+    head_of: HashMap<Lane, (DateTime<Utc>, u64)>,
+    /// Lanes with a delivery in flight (their later events wait).
+    busy: HashSet<Lane>,
     /// Counters for metrics.
     stats: Arc<WebhookStats>,
 }
@@ -106,15 +111,15 @@ impl WebhookDispatcher {
                 continue;
             }
             match self.reader.event_by_seq(seq) {
-                Ok(Some(event)) => self.add(event.invoice_id, seq),
+                Ok(Some(event)) => self.add((event.invoice_id, event.webhook), seq),
                 Ok(None) => log::warn!("webhooks: outbox entry {seq} has no event"),
                 Err(e) => log::error!("webhooks: cannot read event {seq}: {e}"),
             }
         }
     }
 
-    /// Queues event `seq` of `invoice`; it becomes the head if it is the oldest.
-    fn add(&mut self, invoice: InvoiceId, seq: u64) {
+    /// Queues event `seq` of `lane`; it becomes the head if it is the oldest.
+    fn add(&mut self, invoice: Lane, seq: u64) {
         if !self.queues.entry(invoice.clone()).or_default().insert(seq) || self.busy.contains(&invoice) {
             return;
         }
@@ -128,7 +133,7 @@ impl WebhookDispatcher {
     }
 
     /// Makes `seq` the invoice's head, due at `due` or at the event's own next attempt.
-    fn set_head(&mut self, invoice: InvoiceId, seq: u64, due: Option<DateTime<Utc>>) {
+    fn set_head(&mut self, invoice: Lane, seq: u64, due: Option<DateTime<Utc>>) {
         let due = due.unwrap_or_else(|| match self.reader.event_by_seq(seq) {
             Ok(Some(event)) => event.next_attempt_at.unwrap_or_else(Utc::now),
             _ => Utc::now(),
@@ -154,7 +159,7 @@ impl WebhookDispatcher {
         }
     }
 
-    fn deliver(&mut self, invoice: InvoiceId, seq: u64, ctx: &mut Context<Self>) {
+    fn deliver(&mut self, invoice: Lane, seq: u64, ctx: &mut Context<Self>) {
         let event = match self.reader.event_by_seq(seq) {
             Ok(Some(event)) if event.state == DeliveryState::Pending && event.url.is_some() => event,
             Ok(_) => {
@@ -173,7 +178,14 @@ impl WebhookDispatcher {
             return;
         };
         let (store, settings, stats) = (self.store.clone(), self.settings.clone(), self.stats.clone());
-        let attempt = async move { attempt(&client, &store, &settings, &stats, event).await };
+        let reader = self.reader.clone();
+        let attempt = async move {
+            if event.webhook.is_some() {
+                greenfield::attempt(&client, &store, &reader, &settings, &stats, event).await
+            } else {
+                attempt(&client, &store, &settings, &stats, event).await
+            }
+        };
         ctx.spawn(attempt.into_actor(self).map(move |outcome, act, ctx| {
             match outcome {
                 Some(Outcome::Retry(at)) => act.done(invoice, seq, Some(at)),
@@ -187,7 +199,7 @@ impl WebhookDispatcher {
 
     /// The delivery of `seq` ended: with `retry_at`, it stays the head, due
     /// then; without, it left the outbox and the invoice's next event is the head.
-    fn done(&mut self, invoice: InvoiceId, seq: u64, retry_at: Option<DateTime<Utc>>) {
+    fn done(&mut self, invoice: Lane, seq: u64, retry_at: Option<DateTime<Utc>>) {
         self.busy.remove(&invoice);
         let Some(queue) = self.queues.get_mut(&invoice) else {
             return;
@@ -277,6 +289,11 @@ async fn attempt(
             }
         },
     };
+    record(store, &event, attempt, outcome).await
+}
+
+/// Records an attempt of `event` durably; `None` if it could not be.
+async fn record(store: &Addr<InvoiceStore>, event: &Event, attempt: Attempt, outcome: Outcome) -> Option<Outcome> {
     match store
         .send(RecordAttempt {
             seq: event.seq,
@@ -325,7 +342,12 @@ impl Handler<EventsPending> for WebhookDispatcher {
 
     fn handle(&mut self, msg: EventsPending, ctx: &mut Context<Self>) {
         for (invoice, seq) in msg.0 {
-            self.add(invoice, seq);
+            // The lane is the event's destination: read it (a point read).
+            let webhook = match self.reader.event_by_seq(seq) {
+                Ok(Some(event)) => event.webhook,
+                _ => None,
+            };
+            self.add((invoice, webhook), seq);
         }
         self.pump(ctx);
     }

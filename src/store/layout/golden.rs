@@ -43,6 +43,7 @@ fn invoice() -> Invoice {
             amount_sats: crate::money::Sats(70_000),
         }],
         seen_at: at,
+        settled: false,
     }];
     invoice.paid_at = Some(at);
     invoice
@@ -66,7 +67,8 @@ fn the_tree_list_and_the_version_are_pinned() {
             "outbox",
             "by_event_state",
             "meta",
-            "api_keys"
+            "api_keys",
+            "webhooks"
         ]
     );
 }
@@ -237,6 +239,8 @@ fn the_events_of_an_invoice_are_pinned() {
         }],
         next_attempt_at: None,
         round_start: 0,
+        webhook: None,
+        greenfield: None,
     };
     let expected = format!(
         concat!(
@@ -252,6 +256,52 @@ fn the_events_of_an_invoice_are_pinned() {
     assert_eq!(String::from_utf8_lossy(&stored), expected);
     assert_eq!(decode_events(&stored).ok(), Some(vec![event]));
     assert_eq!(decode_event_states(&stored).ok(), Some(vec![DeliveryState::Failed]));
+}
+
+#[test]
+fn a_registered_webhook_and_its_events_are_pinned() {
+    let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+    let webhook = crate::event::registered::RegisteredWebhook {
+        id: "wh1".into(),
+        store_id: "st1".into(),
+        url: "https://shop.example/?wc-api=btcpaygf_default".into(),
+        secret: "sec".into(),
+        enabled: true,
+        automatic_redelivery: false,
+        authorized_events: crate::greenfield::types::AuthorizedEvents {
+            everything: false,
+            specific_events: vec!["InvoiceSettled".into()],
+        },
+        created_at: at,
+    };
+    let expected = concat!(
+        r#"{"id":"wh1","store_id":"st1","url":"https://shop.example/?wc-api=btcpaygf_default","#,
+        r#""secret":"sec","enabled":true,"automatic_redelivery":false,"#,
+        r#""authorized_events":{"everything":false,"specificEvents":["InvoiceSettled"]},"#,
+        r#""created_at":"2026-01-02T03:04:05Z"}"#
+    );
+    let stored = super::webhooks::encode_webhook(&webhook).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(String::from_utf8_lossy(&stored), expected);
+    assert_eq!(super::webhooks::decode_webhook(&stored).ok(), Some(webhook));
+
+    let event = Event::new(
+        4,
+        EventKind::PaymentSettled,
+        InvoiceId::from_bytes([5; 16]),
+        2,
+        json!({}),
+        Some("https://shop.example/".into()),
+        at,
+    )
+    .for_webhook("wh1", json!({"type": "InvoicePaymentSettled"}));
+    let stored = encode_events(std::slice::from_ref(&event)).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&stored).replace(&event.id, "ID");
+    assert!(
+        text.contains(r#""kind":"invoice.payment_settled""#)
+            && text.ends_with(r#""round_start":0,"webhook":"wh1","greenfield":{"type":"InvoicePaymentSettled"}}]"#),
+        "{text}"
+    );
+    assert_eq!(decode_events(&stored).ok(), Some(vec![event]));
 }
 
 #[test]

@@ -59,6 +59,8 @@ trees! {
     meta,
     /// SHA-256 of an API key → its record (the key itself is never kept).
     api_keys,
+    /// Registered (Greenfield) webhook id → its record (`layout/webhooks.rs`).
+    webhooks,
 }
 
 impl Trees {

@@ -1,6 +1,10 @@
 //! Schema 3 → 4: every payment keeps when it was first seen (`seen_at`) and
 //! the outputs that pay the address (`outputs`, with their index).
 //!
+//! Schema 4 also keeps per payment whether it `settled` (its
+//! `PaymentSettled` was emitted): a confirmed invoice's old payments are
+//! marked settled here, the others settle at the confirmer's next look.
+//!
 //! Stores of schema 2 and 3 hold payments without either. This step gives each
 //! such payment `seen_at` = its invoice's `paid_at`, else its `created_at` (the
 //! closest time the store knows; a payment is never seen before its invoice
@@ -64,6 +68,7 @@ fn add_seen_at(value: &mut Value) -> bool {
         .filter(|v| v.is_string())
         .or_else(|| invoice.get("created_at"))
         .cloned();
+    let confirmed = invoice.get("status").and_then(Value::as_str) == Some("confirmed");
     let (Some(when), Some(Value::Array(payments))) = (when, invoice.get_mut("payments")) else {
         return false;
     };
@@ -71,6 +76,11 @@ fn add_seen_at(value: &mut Value) -> bool {
     for payment in payments.iter_mut().filter_map(Value::as_object_mut) {
         if !payment.contains_key("seen_at") {
             payment.insert("seen_at".into(), when.clone());
+            // A confirmed invoice's payments had their confirmations: no
+            // `PaymentSettled` is due for them any more.
+            if confirmed {
+                payment.insert("settled".into(), Value::Bool(true));
+            }
             changed = true;
         }
     }
@@ -94,11 +104,17 @@ mod tests {
         assert_eq!(v3["invoice"]["payments"][1]["seen_at"], "2026-01-01T00:02:00Z");
         assert!(!add_seen_at(&mut v3), "a second run changes nothing");
 
-        let mut v2 = json!({"created_at": "2026-01-01T00:00:00Z", "paid_at": null,
+        assert_eq!(v3["invoice"]["payments"][0].get("settled"), None, "not confirmed");
+
+        let mut v2 = json!({"status": "confirmed", "created_at": "2026-01-01T00:00:00Z", "paid_at": null,
             "payments": [{"txid": "a", "amount_sats": 1, "height": 0}]});
         assert!(add_seen_at(&mut v2));
         assert_eq!(v2["payments"][0]["seen_at"], "2026-01-01T00:00:00Z");
         assert_eq!(v2["payments"][0].get("outputs"), None, "no output index is guessed");
+        assert_eq!(
+            v2["payments"][0]["settled"], true,
+            "a confirmed invoice's payments are settled"
+        );
 
         let mut unpaid = json!({"position": 0, "invoice": {"created_at": "2026-01-01T00:00:00Z", "payments": []}});
         assert!(!add_seen_at(&mut unpaid));

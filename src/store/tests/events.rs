@@ -12,6 +12,7 @@ pub fn paid_and_mined(inv: &crate::invoice::Invoice, n: u32) -> ApplyObservation
             height: 100,
             outputs: Vec::new(),
             seen_at: chrono::Utc::now(),
+            settled: false,
         }]),
         tip: 100,
         now: chrono::Utc::now(),

@@ -50,6 +50,7 @@ fn old_invoice(n: u32, first_seq: u64) -> (Invoice, Vec<Event>, bool) {
             height: 100,
             outputs: Vec::new(),
             seen_at: at + chrono::Duration::days(1),
+            settled: false,
         }]
     } else {
         Vec::new()
@@ -73,7 +74,7 @@ fn old_invoice(n: u32, first_seq: u64) -> (Invoice, Vec<Event>, bool) {
         (!n.is_multiple_of(3)).then(|| "http://hook/".to_owned()),
         true,
     );
-    let mut events = routes.events(&t.invoice, &t.events, first_seq, 0, 100, now);
+    let mut events = routes.events(&t.invoice, &t.events, &[], first_seq, 0, 100, now);
     for e in &mut events {
         match e.seq % 5 {
             0 if e.state == DeliveryState::Pending => e.state = DeliveryState::Delivered,
@@ -85,12 +86,13 @@ fn old_invoice(n: u32, first_seq: u64) -> (Invoice, Vec<Event>, bool) {
     (t.invoice, events, watched)
 }
 
-/// The invoice as schema 2 stored it: payments without `seen_at` and `outputs` (schema 4).
+/// The invoice as schema 2 stored it: payments without `seen_at`, `outputs` and `settled` (schema 4).
 fn schema_2_invoice(inv: &Invoice) -> Vec<u8> {
     let mut value = serde_json::to_value(inv).unwrap();
     for p in value["payments"].as_array_mut().unwrap() {
         p.as_object_mut().unwrap().remove("seen_at");
         p.as_object_mut().unwrap().remove("outputs");
+        p.as_object_mut().unwrap().remove("settled");
     }
     serde_json::to_vec(&value).unwrap()
 }

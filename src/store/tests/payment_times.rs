@@ -22,7 +22,8 @@ fn payment(n: u32, sats: u64, seen_at: chrono::DateTime<Utc>) -> Payment {
 }
 
 /// Turns the schema-4 store at `path` into the schema-3 layout: the one
-/// difference is that payments have neither `seen_at` nor `outputs`.
+/// difference is that payments have neither `seen_at`, `outputs` nor `settled`
+/// (a store without registered webhooks: the `webhooks` tree is new and empty).
 fn rewrite_as_schema_3(path: &std::path::Path) {
     let db = crate::store::open::when_unlocked(std::time::Duration::from_secs(5), || {
         crate::store::open::open_db(path, sled::Config::new())
@@ -35,6 +36,7 @@ fn rewrite_as_schema_3(path: &std::path::Path) {
         for p in value["invoice"]["payments"].as_array_mut().unwrap() {
             let p = p.as_object_mut().unwrap();
             assert!(p.remove("seen_at").is_some() && p.remove("outputs").is_some());
+            p.remove("settled");
         }
         invoices.insert(key, serde_json::to_vec(&value).unwrap()).unwrap();
     }
@@ -115,9 +117,12 @@ async fn a_schema_3_store_gives_each_payment_paid_at_else_created_at_and_no_outp
         for (p, q) in unchanged.payments.iter_mut().zip(&b.payments) {
             p.seen_at = q.seen_at;
             p.outputs.clone_from(&q.outputs);
+            p.settled = q.settled;
         }
         assert_eq!(&unchanged, b, "nothing else changed");
     }
+    assert!(after[0].payments[0].settled, "a confirmed invoice's payment is settled");
+    assert!(!after[1].payments[0].settled, "the others settle at the next look");
     assert_invariants(&reader);
     drop((store, reader));
     let again = reopen(dir.path()).await;

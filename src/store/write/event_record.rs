@@ -49,7 +49,8 @@ pub fn redeliver(
 ) -> Result<Event, StoreError> {
     let before = lookup::event(trees, event_id)?.ok_or(StoreError::NotFound)?;
     let mut event = before.clone();
-    if event.url.is_none() || !routes.can_sign {
+    // A registered webhook's event keeps its webhook (signed with its own secret).
+    if event.webhook.is_none() && (event.url.is_none() || !routes.can_sign) {
         let invoice = lookup::stored_invoice(trees, event.invoice_id.as_str().as_bytes())?
             .ok_or_else(|| StoreError::Corrupt(format!("event {} has no invoice", event.id)))?;
         event.url = routes.redelivery_url(&invoice.invoice, event.kind);

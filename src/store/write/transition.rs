@@ -65,18 +65,44 @@ pub fn apply_transition(
         };
         return Ok((unchanged, false));
     }
+    Ok((
+        commit(
+            trees, counts, routes, before, position, transition, msg.tip, msg.now, watched,
+        )?,
+        true,
+    ))
+}
+
+/// Writes a transition of `before` (stored at `position`) and its events,
+/// routed by `routes` to bchpay's own destination and the registered
+/// webhooks; what to reply. The observation's and the mark's one path.
+#[allow(clippy::too_many_arguments)]
+pub fn commit(
+    trees: &Trees,
+    counts: &Counts,
+    routes: &Routes,
+    before: Invoice,
+    position: u64,
+    transition: lifecycle::Transition,
+    tip: u64,
+    now: chrono::DateTime<chrono::Utc>,
+    watched: bool,
+) -> Result<Applied, StoreError> {
+    let registered = super::webhooks::all(trees)?;
     let events = routes.events(
         &transition.invoice,
         &transition.events,
+        &registered,
         lookup::counter(trees, MetaKey::EventSeq)? + 1,
         lookup::invoice_events(trees, &before.id)?.len() as u64,
-        msg.tip,
-        msg.now,
+        tip,
+        now,
     );
+    let kinds = transition.kinds();
     let planned = plan(trees, &before, transition.invoice, position, events, watched)?;
     let queued = write(trees, &planned)?;
     Counts::adjust(&counts.outbox, queued);
-    log_transition(&before, &planned.invoice, &transition.events, watched);
+    log_transition(&before, &planned.invoice, &kinds, watched);
     let id = &planned.invoice.id;
     let pending = planned
         .new_events
@@ -84,13 +110,13 @@ pub fn apply_transition(
         .filter(|e| e.state == DeliveryState::Pending)
         .map(|e| (id.clone(), e.seq))
         .collect();
-    let applied = Applied {
+    Ok(Applied {
         invoice: planned.invoice,
-        events: transition.events,
+        // api.md's kinds, as before Greenfield's joined them.
+        events: kinds.into_iter().filter(|k| k.is_own()).collect(),
         watched,
         pending,
-    };
-    Ok((applied, true))
+    })
 }
 
 /// Works out the bytes of a transition.
