@@ -7,10 +7,16 @@
 //! - [`reply`]: how the routes answer: `200` JSON, errors in Greenfield's
 //!   shapes, the `stores/{storeId}` check.
 //! - [`store_routes`]: stores, payment methods, server info, the current key.
+//! - [`invoice_routes`], [`invoice_list`]: create, read, list, an invoice's
+//!   payment methods, over bchpay's own creation path and store;
+//!   [`create`] reads the create request, [`mapping`] shows bchpay's invoice.
 //!
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.
 
+pub mod create;
+pub mod invoice_list;
+pub mod invoice_routes;
 pub mod mapping;
 pub mod reply;
 pub mod store_routes;

@@ -225,7 +225,7 @@ pub const fn greenfield(
     }
 }
 
-use crate::greenfield::store_routes as gf_store;
+use crate::greenfield::{invoice_list as gf_list, invoice_routes as gf_invoices, store_routes as gf_store};
 use Body::{Json, None as NoBody};
 use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
 use Verb::{Delete, Get, Post};
@@ -274,6 +274,26 @@ pub static API_V1: &[ApiRoute] = &[
         Some(CanViewStoreSettings),
         NoBody,
         || web::to(gf_store::payment_methods),
+    ),
+    greenfield(Post, "/stores/{storeId}/invoices", Some(CanCreateInvoice), Json, || {
+        web::to(gf_invoices::create)
+    }),
+    greenfield(Get, "/stores/{storeId}/invoices", Some(CanViewInvoices), NoBody, || {
+        web::to(gf_list::list)
+    }),
+    greenfield(
+        Get,
+        "/stores/{storeId}/invoices/{invoiceId}",
+        Some(CanViewInvoices),
+        NoBody,
+        || web::to(gf_invoices::read),
+    ),
+    greenfield(
+        Get,
+        "/stores/{storeId}/invoices/{invoiceId}/payment-methods",
+        Some(CanViewInvoices),
+        NoBody,
+        || web::to(gf_invoices::payment_methods),
     ),
     bchpay(Post, "/api-keys", Unrestricted, Json, || web::to(api_keys::create)),
     bchpay(Get, "/api-keys", Unrestricted, NoBody, || web::to(api_keys::list)),

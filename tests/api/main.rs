@@ -23,6 +23,7 @@ mod dashboard;
 mod dashboard_browser;
 mod demo;
 mod deploy;
+mod greenfield;
 mod greenfield_clients;
 mod inspect;
 mod invoices;
