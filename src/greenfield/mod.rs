@@ -10,6 +10,9 @@
 //! - [`invoice_routes`], [`invoice_list`]: create, read, list, an invoice's
 //!   payment methods, over bchpay's own creation path and store;
 //!   [`create`] reads the create request, [`mapping`] shows bchpay's invoice.
+//! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
+//!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
+//!   `crate::event::registered`).
 //!
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.
@@ -22,3 +25,5 @@ pub mod reply;
 pub mod store_routes;
 pub mod types;
 pub mod webhook_body;
+pub mod webhook_request;
+pub mod webhook_routes;

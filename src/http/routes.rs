@@ -225,10 +225,11 @@ pub const fn greenfield(
     }
 }
 
+use crate::greenfield::webhook_routes as gf_hooks;
 use crate::greenfield::{invoice_list as gf_list, invoice_routes as gf_invoices, store_routes as gf_store};
 use Body::{Json, None as NoBody};
 use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
-use Verb::{Delete, Get, Post};
+use Verb::{Delete, Get, Post, Put};
 
 /// Every `/api/v1` route. Order matters as in actix: the first row whose
 /// method and path match is the one served and checked.
@@ -294,6 +295,70 @@ pub static API_V1: &[ApiRoute] = &[
         Some(CanViewInvoices),
         NoBody,
         || web::to(gf_invoices::payment_methods),
+    ),
+    // Registered webhooks (docs/greenfield.md §4.9).
+    greenfield(
+        Get,
+        "/stores/{storeId}/webhooks",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::list),
+    ),
+    greenfield(
+        Post,
+        "/stores/{storeId}/webhooks",
+        Some(CanModifyWebhooks),
+        Json,
+        || web::to(gf_hooks::create),
+    ),
+    greenfield(
+        Get,
+        "/stores/{storeId}/webhooks/{webhookId}",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::read),
+    ),
+    greenfield(
+        Put,
+        "/stores/{storeId}/webhooks/{webhookId}",
+        Some(CanModifyWebhooks),
+        Json,
+        || web::to(gf_hooks::update),
+    ),
+    greenfield(
+        Delete,
+        "/stores/{storeId}/webhooks/{webhookId}",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::delete),
+    ),
+    greenfield(
+        Get,
+        "/stores/{storeId}/webhooks/{webhookId}/deliveries",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::deliveries),
+    ),
+    greenfield(
+        Get,
+        "/stores/{storeId}/webhooks/{webhookId}/deliveries/{deliveryId}",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::delivery),
+    ),
+    greenfield(
+        Get,
+        "/stores/{storeId}/webhooks/{webhookId}/deliveries/{deliveryId}/request",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::delivery_request),
+    ),
+    greenfield(
+        Post,
+        "/stores/{storeId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+        Some(CanModifyWebhooks),
+        NoBody,
+        || web::to(gf_hooks::redeliver),
     ),
     bchpay(Post, "/api-keys", Unrestricted, Json, || web::to(api_keys::create)),
     bchpay(Get, "/api-keys", Unrestricted, NoBody, || web::to(api_keys::list)),
