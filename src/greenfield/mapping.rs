@@ -11,7 +11,7 @@ use super::types::{
     InvoiceStatus as GfStatus, PaymentStatus, ReceiptOptions, SpeedPolicy, BCH_CHAIN,
 };
 use crate::fiat::Currency;
-use crate::invoice::lifecycle::{watch_until, Policy};
+use crate::invoice::lifecycle::{available_marks, watch_until, Mark, Policy};
 use crate::invoice::{Invoice, InvoiceException, InvoiceStatus};
 use crate::money::COIN;
 
@@ -29,7 +29,8 @@ pub struct View<'a> {
 }
 
 /// The Greenfield status and additional status (§5.2, decision 1 of issue
-/// 14: a late full payment is `Processing`/`Settled` with `PaidLate`).
+/// 14: a late full payment is `Processing`/`Settled` with `PaidLate`; an
+/// invoice marked by hand is `Marked`).
 pub fn statuses(invoice: &Invoice) -> (GfStatus, AdditionalStatus) {
     let status = match invoice.status {
         InvoiceStatus::New => GfStatus::New,
@@ -39,6 +40,7 @@ pub fn statuses(invoice: &Invoice) -> (GfStatus, AdditionalStatus) {
         InvoiceStatus::Invalid => GfStatus::Invalid,
     };
     let additional = match invoice.exception {
+        _ if invoice.marked => AdditionalStatus::Marked,
         None => AdditionalStatus::None,
         Some(InvoiceException::PaidPartial) => AdditionalStatus::PaidPartial,
         Some(InvoiceException::PaidOver) => AdditionalStatus::PaidOver,
@@ -47,14 +49,16 @@ pub fn statuses(invoice: &Invoice) -> (GfStatus, AdditionalStatus) {
     (status, additional)
 }
 
-/// What `POST …/status` accepts for an invoice in `status` (§4.8, BTCPay's
-/// `CanMarkInvalid`/`CanMarkComplete`).
-pub fn markable(status: GfStatus) -> Vec<GfStatus> {
-    match status {
-        GfStatus::New | GfStatus::Processing | GfStatus::Expired => vec![GfStatus::Settled, GfStatus::Invalid],
-        GfStatus::Invalid => vec![GfStatus::Settled],
-        GfStatus::Settled => Vec::new(),
-    }
+/// What `POST …/status` accepts for `invoice` now (§4.8, BTCPay's
+/// `CanMarkInvalid`/`CanMarkComplete`: the lifecycle's rule).
+pub fn markable(invoice: &Invoice) -> Vec<GfStatus> {
+    available_marks(invoice)
+        .into_iter()
+        .map(|m| match m {
+            Mark::Settled => GfStatus::Settled,
+            Mark::Invalid => GfStatus::Invalid,
+        })
+        .collect()
 }
 
 /// The price at the currency's minor units (`"12.30"`, KRW `"15000"`); a BCH
@@ -119,7 +123,7 @@ pub fn invoice_data(invoice: &Invoice, view: &View<'_>) -> InvoiceData {
         monitoring_expiration: watch_until(invoice, &view.policy).timestamp(),
         status,
         additional_status,
-        available_statuses_for_manual_marking: markable(status),
+        available_statuses_for_manual_marking: markable(invoice),
         archived: false,
         metadata,
         checkout: CheckoutOptions {

@@ -140,8 +140,20 @@ fn statuses_follow_the_contract_table() {
             "{status:?} {exception:?}"
         );
     }
-    assert_eq!(markable(GfStatus::Settled), Vec::new());
-    assert_eq!(markable(GfStatus::Invalid), vec![GfStatus::Settled]);
+    invoice.exception = None;
+    invoice.status = InvoiceStatus::Confirmed;
+    assert_eq!(markable(&invoice), Vec::new());
+    invoice.status = InvoiceStatus::Invalid;
+    assert_eq!(markable(&invoice), vec![GfStatus::Settled]);
+    // Marked by hand: Marked, and markable back (BTCPay: a marked invoice may be re-marked).
+    invoice.marked = true;
+    assert_eq!(statuses(&invoice).1, AdditionalStatus::Marked);
+    assert_eq!(markable(&invoice), vec![GfStatus::Settled]);
+    invoice.status = InvoiceStatus::Confirmed;
+    assert_eq!(
+        (statuses(&invoice), markable(&invoice)),
+        ((GfStatus::Settled, AdditionalStatus::Marked), vec![GfStatus::Invalid])
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! - [`invoice_routes`], [`invoice_list`]: create, read, list, an invoice's
 //!   payment methods, over bchpay's own creation path and store;
 //!   [`create`] reads the create request, [`mapping`] shows bchpay's invoice.
+//! - [`mark_route`]: marking an invoice settled or invalid by hand.
 //! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
 //!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
 //!   `crate::event::registered`).
@@ -21,6 +22,7 @@ pub mod create;
 pub mod invoice_list;
 pub mod invoice_routes;
 pub mod mapping;
+pub mod mark_route;
 pub mod reply;
 pub mod store_routes;
 pub mod types;

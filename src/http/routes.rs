@@ -226,9 +226,13 @@ pub const fn greenfield(
 }
 
 use crate::greenfield::webhook_routes as gf_hooks;
-use crate::greenfield::{invoice_list as gf_list, invoice_routes as gf_invoices, store_routes as gf_store};
+use crate::greenfield::{
+    invoice_list as gf_list, invoice_routes as gf_invoices, mark_route as gf_mark, store_routes as gf_store,
+};
 use Body::{Json, None as NoBody};
-use Permission::{CanCreateInvoice, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted};
+use Permission::{
+    CanCreateInvoice, CanModifyInvoices, CanModifyWebhooks, CanViewInvoices, CanViewStoreSettings, Unrestricted,
+};
 use Verb::{Delete, Get, Post, Put};
 
 /// Every `/api/v1` route. Order matters as in actix: the first row whose
@@ -295,6 +299,13 @@ pub static API_V1: &[ApiRoute] = &[
         Some(CanViewInvoices),
         NoBody,
         || web::to(gf_invoices::payment_methods),
+    ),
+    greenfield(
+        Post,
+        "/stores/{storeId}/invoices/{invoiceId}/status",
+        Some(CanModifyInvoices),
+        Json,
+        || web::to(gf_mark::mark),
     ),
     // Registered webhooks (docs/greenfield.md §4.9).
     greenfield(

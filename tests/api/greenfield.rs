@@ -619,3 +619,97 @@ async fn every_greenfield_row_answers_401_403_415_400_in_greenfield_words_or_ope
         );
     }
 }
+
+#[actix_rt::test]
+async fn marking_by_hand_and_the_plugins_retry_of_the_same_order() {
+    let shop = Shop::open().await;
+    let body = plugin_create_body("0.001", "BCH");
+    let first = shop.create(&body).await;
+    let id = first["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        first["availableStatusesForManualMarking"],
+        json!(["Settled", "Invalid"])
+    );
+    let status_path = format!("/api/v1/stores/{{storeId}}/invoices/{id}/status");
+    let route = "POST /api/v1/stores/{storeId}/invoices/{invoiceId}/status";
+
+    // What the plugin sends when the customer picks another gateway.
+    let marked = shop
+        .php(Method::POST, &status_path, Some(&json!({"status": "Invalid"})))
+        .await;
+    assert_eq!(marked.status, 200, "{}", marked.body);
+    assert_route(route, &marked, None);
+    assert_eq!(
+        (
+            marked.body["id"].clone(),
+            marked.body["status"].clone(),
+            marked.body["additionalStatus"].clone()
+        ),
+        (json!(id), json!("Invalid"), json!("Marked"))
+    );
+    assert_eq!(marked.body["availableStatusesForManualMarking"], json!(["Settled"]));
+    // Invalid again: BTCPay's rule refuses it, at `status`.
+    let again = shop
+        .php(Method::POST, &status_path, Some(&json!({"status": "Invalid"})))
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert_route(route, &again, Some("ValidationProblemDetails"));
+    assert_eq!(again.body[0]["path"], "status");
+    for bad in [json!({"status": "Paid"}), json!({}), json!({"status": 1})] {
+        let reply = shop.php(Method::POST, &status_path, Some(&bad)).await;
+        assert_eq!(
+            (reply.status, reply.body[0]["path"].clone()),
+            (422, json!("status")),
+            "{bad}"
+        );
+    }
+    let unknown = shop
+        .php(
+            Method::POST,
+            "/api/v1/stores/{storeId}/invoices/inv_00000000000000000000000000/status",
+            Some(&json!({"status": "Settled"})),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.body["code"].clone()),
+        (404, json!("invoice-not-found"))
+    );
+
+    // The plugin creates again for the same order and amount: a new invoice
+    // (decision 2), which the order id now points to.
+    let second = shop.create(&body).await;
+    let second_id = second["id"].as_str().expect("id").to_owned();
+    assert_ne!(second_id, id);
+    assert_eq!(second["status"], "New");
+    assert_eq!(
+        shop.create(&body).await["id"],
+        second_id.as_str(),
+        "a live invoice is handed back"
+    );
+    let listed = shop
+        .php(Method::GET, "/api/v1/stores/{storeId}/invoices?orderId=42", None)
+        .await;
+    let mut ids: Vec<&str> = listed
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    ids.sort();
+    let mut both = vec![id.as_str(), second_id.as_str()];
+    both.sort();
+    assert_eq!(ids, both, "both invoices of the order are listed");
+
+    // Settled by hand from Invalid; then nothing more can be marked Settled.
+    let settled = shop
+        .php(Method::POST, &status_path, Some(&json!({"status": "Settled"})))
+        .await;
+    assert_eq!(settled.status, 200, "{}", settled.body);
+    assert_route(route, &settled, None);
+    assert_eq!(
+        (settled.body["status"].clone(), settled.body["additionalStatus"].clone()),
+        (json!("Settled"), json!("Marked"))
+    );
+    assert_eq!(settled.body["availableStatusesForManualMarking"], json!(["Invalid"]));
+}
