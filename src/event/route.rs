@@ -84,13 +84,14 @@ impl Routes {
             )
         };
         for e in emitted {
-            let mut own = false;
-            for target in destinations(invoice, e.kind, self, registered) {
+            let targets = destinations(invoice, e.kind, self, registered);
+            let own = targets.iter().any(|t| matches!(t, Destination::Url(_)));
+            if e.kind.is_own() && !own {
+                events.push(make(&events, e.kind, None));
+            }
+            for target in targets {
                 match target {
-                    Destination::Url(url) => {
-                        own = true;
-                        events.push(make(&events, e.kind, Some(url)));
-                    }
+                    Destination::Url(url) => events.push(make(&events, e.kind, Some(url))),
                     Destination::Registered { id, url } => {
                         let Some(hook) = registered.iter().find(|h| h.id == id) else {
                             continue;
@@ -109,9 +110,6 @@ impl Routes {
                         }
                     }
                 }
-            }
-            if e.kind.is_own() && !own {
-                events.push(make(&events, e.kind, None));
             }
         }
         events

@@ -199,6 +199,7 @@ impl InvoiceStore {
         let (requests, replies): (Vec<_>, Vec<_>) = self.creates.drain(..n).unzip();
         match self.run(ctx, |w| Ok(create_batch::create_batch(w.trees, w.counts, requests))) {
             Ok(answers) => {
+                self.invoice_created_events(ctx, &answers);
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     self.park_created(reply, answer);
                 }

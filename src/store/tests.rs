@@ -5,6 +5,7 @@ mod api_keys;
 mod creation;
 mod events;
 mod faults;
+mod greenfield;
 mod greenfield_id;
 mod listing;
 mod migration;

@@ -6,6 +6,7 @@
 mod address_picker;
 pub mod api_keys;
 pub mod create_batch;
+pub mod created_events;
 pub mod event_record;
 pub mod greenfield_id;
 pub mod mark;

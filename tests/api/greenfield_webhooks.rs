@@ -331,8 +331,35 @@ async fn authorized_events_choose_what_each_webhook_gets_and_disabled_or_deleted
 
     let (inv, address) = invoice(&app, 20_000, 1).await;
     app.sim.pay(&address, 20_000).expect("pay");
-    let got = all.wait("everything", ARRIVES, |d| types_of(d, &inv).len() >= 2).await;
-    assert_eq!(types_of(&got, &inv), ["InvoiceReceivedPayment", "InvoiceProcessing"]);
+    let got = all.wait("everything", ARRIVES, |d| types_of(d, &inv).len() >= 3).await;
+    assert_eq!(
+        types_of(&got, &inv),
+        ["InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing"],
+        "everything: InvoiceCreated too"
+    );
+    let created = got[0].json();
+    let mut keys: Vec<&str> = created
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "deliveryId",
+            "invoiceId",
+            "isRedelivery",
+            "metadata",
+            "originalDeliveryId",
+            "storeId",
+            "timestamp",
+            "type",
+            "webhookId"
+        ],
+        "InvoiceCreated carries the common fields only"
+    );
     let got = processing.wait("processing", ARRIVES, |d| !d.is_empty()).await;
     assert_eq!(types_of(&got, &inv), ["InvoiceProcessing"]);
 
@@ -348,7 +375,7 @@ async fn authorized_events_choose_what_each_webhook_gets_and_disabled_or_deleted
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body, Value::Null, "an empty body");
     app.sim.mine(1);
-    all.wait("settled", ARRIVES, |d| types_of(d, &inv).len() >= 4).await;
+    all.wait("settled", ARRIVES, |d| types_of(d, &inv).len() >= 5).await;
     // What was made for each webhook, once the invoice is settled.
     assert_eq!(
         events_to(&app, &inv, &processing.url()).await.len(),
@@ -373,8 +400,8 @@ async fn authorized_events_choose_what_each_webhook_gets_and_disabled_or_deleted
     .await;
     assert_eq!(
         stopped.len(),
-        2,
-        "only the events made before the delete (received, processing): {stopped:#?}"
+        3,
+        "only the events made before the delete (created, received, processing): {stopped:#?}"
     );
     assert!(
         stopped.iter().any(|e| e["last_error"] == "the webhook was deleted"),

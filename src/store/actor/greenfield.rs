@@ -1,12 +1,13 @@
 //! The writer's handlers of Greenfield's messages (`greenfield_messages.rs`):
-//! registered webhooks, marks by hand.
+//! registered webhooks, marks by hand; and the `InvoiceCreated` events of
+//! a creation batch.
 
 use actix::prelude::*;
 
 use super::super::error::StoreError;
 use super::super::greenfield_messages::{DeleteWebhook, MarkInvoice, SaveWebhook};
-use super::super::messages::Applied;
-use super::super::write::{mark, webhooks};
+use super::super::messages::{Applied, Created};
+use super::super::write::{created_events, mark, webhooks};
 use super::InvoiceStore;
 use crate::event::registered::RegisteredWebhook;
 use crate::invoice::lifecycle::MarkRefused;
@@ -46,5 +47,38 @@ impl Handler<MarkInvoice> for InvoiceStore {
             }
             Ok(marked)
         })
+    }
+}
+
+impl InvoiceStore {
+    /// Writes the `InvoiceCreated` events of the invoices a batch created
+    /// (when a registered webhook wants them), announced once durable.
+    pub(super) fn invoice_created_events(&mut self, ctx: &mut Context<Self>, answers: &[Result<Created, StoreError>]) {
+        let created: Vec<_> = answers
+            .iter()
+            .filter_map(|a| a.as_ref().ok().filter(|c| c.created).map(|c| c.invoice.clone()))
+            .collect();
+        if created.is_empty() {
+            return;
+        }
+        let now = chrono::Utc::now();
+        match self.run(ctx, |w| {
+            created_events::invoice_created(w.trees, w.counts, w.routes, &created, now)
+        }) {
+            Ok(pending) if !pending.is_empty() => {
+                let announce = self.announcer();
+                let durable = self.reply_when_durable(Ok(pending), ctx);
+                ctx.spawn(
+                    async move {
+                        if let Ok(pending) = durable.await {
+                            announce(pending);
+                        }
+                    }
+                    .into_actor(self),
+                );
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("InvoiceCreated events of {} invoices not written: {e}", created.len()),
+        }
     }
 }
