@@ -30,8 +30,10 @@
 //! - [`http`]: the HTTP API: the `/api/v1` route table (`http::routes`, each
 //!   route's permission), the guard that checks every request against it
 //!   (`http::guard`: key, permission, JSON body), handlers, `ApiError`.
-//! - [`greenfield`]: BTCPay Greenfield compatibility: its bodies and webhook
-//!   event bodies (pure; not yet served, see `docs/greenfield.md`).
+//! - [`greenfield`]: BTCPay Greenfield compatibility (`docs/greenfield.md`):
+//!   its bodies, error shapes, the mapping of bchpay's invoice, the route
+//!   handlers (rows of `http::routes` made with `greenfield(…)`), the modal
+//!   checkout, webhook event bodies.
 //! - [`bench`]: `bchpay bench`: load generators that print figures (not tests).
 //! - [`webhook`]: the `WebhookDispatcher` actor and the signatures.
 //! - [`inspect`]: `bchpay inspect`: the store as tables or JSON.

@@ -14,6 +14,7 @@
 //! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
 //!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
 //!   `crate::event::registered`).
+//! - [`modal`]: BTCPay's modal checkout (`/modal/btcpay.js`, `/invoice?id=&view=modal`).
 //!
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.
@@ -23,6 +24,7 @@ pub mod invoice_list;
 pub mod invoice_routes;
 pub mod mapping;
 pub mod mark_route;
+pub mod modal;
 pub mod reply;
 pub mod store_routes;
 pub mod types;

@@ -31,7 +31,7 @@ pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> Resu
 }
 
 /// The body of `GET /i/{id}/status`, which the page also starts from.
-fn status_json(invoice: &Invoice, tip: Option<u64>) -> Value {
+pub(crate) fn status_json(invoice: &Invoice, tip: Option<u64>) -> Value {
     json!({
         "status": invoice.status,
         "exception": invoice.exception,

@@ -83,6 +83,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/i/{id}/status", web::get().to(checkout::status))
         .route("/i/{id}", web::get().to(checkout::page))
+        // BTCPay's modal checkout (frameable; the dashboard's routes are mounted the same way).
+        .configure(crate::greenfield::modal::routes)
         .configure(crate::dashboard::routes)
         .default_service(web::to(not_found));
 }

@@ -713,3 +713,48 @@ async fn marking_by_hand_and_the_plugins_retry_of_the_same_order() {
     );
     assert_eq!(settled.body["availableStatusesForManualMarking"], json!(["Invalid"]));
 }
+
+#[actix_rt::test]
+async fn the_store_id_is_made_once_and_kept_across_restarts_of_the_binary() {
+    let sim = bchpay::sim::Sim::start(bchpay::sim::SimConfig::default())
+        .await
+        .expect("simulator");
+    let config = |extra: &str| {
+        format!(
+            "{}[api]\nkeys = [\"{API_KEY}\"]\n{extra}",
+            wallet_config(&sim.url(), "", 5)
+        )
+    };
+    let client = client();
+    let store_id = |base: String| {
+        let client = client.clone();
+        async move {
+            let reply = send(
+                &client,
+                Method::GET,
+                &format!("{base}/api/v1/stores"),
+                Some(&token(API_KEY)),
+                None,
+            )
+            .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body[0]["id"].as_str().expect("a store id").to_owned()
+        }
+    };
+    let mut engine = Engine::spawn(&config(""), &[]);
+    wait_wallet_state(&engine.base, "up", Duration::from_secs(5)).await;
+    let first = store_id(engine.base.clone()).await;
+    assert!(
+        (1..=64).contains(&first.len()) && first.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{first}"
+    );
+    engine.terminate(Duration::from_secs(10));
+    let mut engine = Engine::spawn_in(engine.into_dir(), &config(""), &[]);
+    wait_wallet_state(&engine.base, "up", Duration::from_secs(5)).await;
+    assert_eq!(store_id(engine.base.clone()).await, first, "kept in the store");
+    // A configured id wins.
+    engine.terminate(Duration::from_secs(10));
+    let engine = Engine::spawn_in(engine.into_dir(), &config("[greenfield]\nstore_id = \"shop-1\"\n"), &[]);
+    wait_wallet_state(&engine.base, "up", Duration::from_secs(5)).await;
+    assert_eq!(store_id(engine.base.clone()).await, "shop-1");
+}

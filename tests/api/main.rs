@@ -25,6 +25,7 @@ mod demo;
 mod deploy;
 mod greenfield;
 mod greenfield_clients;
+mod greenfield_modal;
 mod greenfield_webhooks;
 mod inspect;
 mod invoices;
