@@ -93,9 +93,9 @@ async fn store_id(app: &TestApp) -> String {
     reply.body[0]["id"].as_str().expect("a store id").to_owned()
 }
 
-/// A key with exactly the plugin's permissions, made through the API.
-async fn plugin_key(app: &TestApp) -> String {
-    let body = json!({"label": "WooCommerce", "permissions": PLUGIN_PERMISSIONS});
+/// A key with exactly `permissions`, made through the API.
+async fn key_with(app: &TestApp, permissions: &[&str]) -> String {
+    let body = json!({"label": "WooCommerce", "permissions": permissions});
     let url = format!("{}/api/v1/api-keys", app.base);
     let reply = send(
         &app.client,
@@ -105,7 +105,7 @@ async fn plugin_key(app: &TestApp) -> String {
         Some(body.to_string().into_bytes()),
     )
     .await;
-    assert_eq!(reply.status, 201, "create the plugin's key: {}", reply.body);
+    assert_eq!(reply.status, 201, "create a key: {}", reply.body);
     reply.body["key"].as_str().expect("the key").to_owned()
 }
 
@@ -142,6 +142,31 @@ async fn own(app: &TestApp, id: &str) -> Own {
     }
 }
 
+/// The plugin's settings page refuses what the README says never to give it:
+/// an `unrestricted` key (listed as `["unrestricted"]`: not one store) and a
+/// key with one permission more (`canmodifystoresettings`: not the exact set).
+async fn wrong_keys_refused(
+    client: Client,
+    schemas: &schema::Schemas,
+    app: &TestApp,
+    base_env: &dyn Fn() -> Vec<(&'static str, String)>,
+) {
+    let mut wider = PLUGIN_PERMISSIONS.to_vec();
+    wider.push("btcpay.store.canmodifystoresettings");
+    let wider = key_with(app, &wider).await;
+    for (key, single) in [(API_KEY.to_owned(), false), (wider, true)] {
+        let mut env = base_env();
+        env.retain(|(k, _)| *k != "API_KEY");
+        env.extend([("API_KEY", key.clone()), ("PHASE", "key".to_owned())]);
+        let out = client.run(env).await;
+        setup::check_schemas(schemas, &out);
+        let plugin = &out["plugin"];
+        assert_eq!(plugin["storesNonEmpty"], true, "{out}");
+        assert_eq!(plugin["hasSingleStore"], single, "{out}");
+        assert_eq!(plugin["hasRequiredPermissions"], false, "{out}");
+    }
+}
+
 /// The whole flow with `client`.
 async fn flow(client: Client) {
     if let Err(why) = client.command() {
@@ -154,7 +179,7 @@ async fn flow(client: Client) {
     let app = engine(&exchanges).await;
     let shop = Shop {
         store_id: store_id(&app).await,
-        key: plugin_key(&app).await,
+        key: key_with(&app, &PLUGIN_PERMISSIONS).await,
         webhook_url: format!("{}?wc-api=btcpaygf_default", receiver.url()),
         order_id: "1001".into(),
     };
@@ -188,6 +213,7 @@ async fn flow(client: Client) {
         .to_owned();
     let own = own(&app, &invoice_id).await;
     paid::check_unpaid_method(&out, &own);
+    wrong_keys_refused(client, &schemas, &app, &base_env).await;
     // The route the node package lacks, as the plugin sends it.
     let reply = plugin_get(
         &app,

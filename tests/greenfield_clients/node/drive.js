@@ -10,6 +10,7 @@
 //   (the checkout's order id), CURRENCY (default USD).
 // - PHASE=paid: after the test paid INVOICE_ID: the invoice, its payment
 //   methods, the deliveries of WEBHOOK_ID and one redelivery.
+// - PHASE=key: the settings page's key check alone (stores, api-keys/current).
 //
 // Every step is {route, ok, status, body} (or {…, ok: false, error} when the
 // server answered an error). The package throws on any non-2xx and hands a
@@ -239,6 +240,14 @@ async function setup() {
     InvoicesService.invoicesCreateInvoice({ storeId: STORE_ID, requestBody: { amount: '-1', currency: CURRENCY } }));
 }
 
+// The settings page's key check alone (GlobalSettings::save()).
+async function key() {
+  const stores = await step('stores', R.stores, () => StoresService.storesGetStores());
+  out.plugin.storesNonEmpty = stores.ok && Array.isArray(stores.body) && stores.body.length > 0;
+  const current = await step('apiKeyCurrent', R.apiKeyCurrent, () => ApiKeysService.getApiKeysService());
+  Object.assign(out.plugin, pluginKeyChecks(current.ok ? current.body : null));
+}
+
 async function paid() {
   const invoiceId = env('INVOICE_ID');
   const webhookId = env('WEBHOOK_ID');
@@ -273,7 +282,7 @@ async function paid() {
     WebhooksService.postWebhooksService1({ storeId: STORE_ID, webhookId, deliveryId: first }));
 }
 
-(PHASE === 'paid' ? paid() : setup())
+({ paid, key }[PHASE] || setup)()
   .catch((e) => {
     out.fatal = String(e && e.stack ? e.stack : e);
   })

@@ -10,6 +10,7 @@ Environment: BASE_URL (no trailing slash), API_KEY, STORE_ID, and
   checkout's order id), CURRENCY (default USD).
 - PHASE=paid: after the test paid INVOICE_ID: the invoice, its payment
   methods, the deliveries of WEBHOOK_ID and one redelivery.
+- PHASE=key: the settings page's key check alone (stores, api-keys/current).
 
 Each call is made once, with `_preload_content=False`, to keep the raw JSON
 the server sent (the package's models drop fields newer than the swagger it
@@ -290,6 +291,14 @@ def setup():
     )
 
 
+def key():
+    """The settings page's key check alone (GlobalSettings::save())."""
+    listed = body_of(step("stores", R["stores"], "StoreDataList", stores.stores_get_stores))
+    out["plugin"]["storesNonEmpty"] = isinstance(listed, list) and len(listed) > 0
+    current = body_of(step("apiKeyCurrent", R["apiKeyCurrent"], "ApiKeyData", keys.api_v1_api_keys_current_get))
+    out["plugin"].update(plugin_key_checks(current))
+
+
 def paid():
     invoice_id = env("INVOICE_ID")
     webhook_id = env("WEBHOOK_ID")
@@ -328,7 +337,7 @@ def paid():
 
 if __name__ == "__main__":
     try:
-        paid() if PHASE == "paid" else setup()
+        {"paid": paid, "key": key}.get(PHASE, setup)()
     except Exception as e:  # a bug here, reported for the test to show
         out["fatal"] = repr(e)
     sys.stdout.write(json.dumps(out) + "\n")
