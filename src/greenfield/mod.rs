@@ -11,10 +11,10 @@
 //!   payment methods, over bchpay's own creation path and store;
 //!   [`create`] reads the create request, [`mapping`] shows bchpay's invoice.
 //! - [`mark_route`]: marking an invoice settled or invalid by hand.
+//! - [`modal`]: BTCPay's modal checkout (`/modal/btcpay.js`, `/invoice?id=&view=modal`).
 //! - [`webhook_routes`] (+ [`webhook_request`]): registered webhooks, their
 //!   deliveries and redelivery (delivered by the `WebhookDispatcher`, see
 //!   `crate::event::registered`).
-//! - [`modal`]: BTCPay's modal checkout (`/modal/btcpay.js`, `/invoice?id=&view=modal`).
 //!
 //! The routes are rows of the `/api/v1` table (`crate::http::routes`, made
 //! with `greenfield(…)`), checked by the same guard as bchpay's own.

@@ -225,9 +225,9 @@ pub const fn greenfield(
     }
 }
 
-use crate::greenfield::webhook_routes as gf_hooks;
 use crate::greenfield::{
     invoice_list as gf_list, invoice_routes as gf_invoices, mark_route as gf_mark, store_routes as gf_store,
+    webhook_routes as gf_hooks,
 };
 use Body::{Json, None as NoBody};
 use Permission::{
