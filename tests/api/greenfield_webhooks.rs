@@ -518,7 +518,7 @@ fn engine_config(sim: &Sim) -> String {
 }
 
 #[actix_rt::test]
-async fn pending_greenfield_deliveries_survive_sigkill_of_the_real_binary_and_arrive_in_order() {
+async fn pending_greenfield_deliveries_survive_a_restart_and_a_sigkill_of_the_real_binary_and_arrive_in_order() {
     let sim = Sim::start(SimConfig::default()).await.unwrap();
     let shop = Receiver::down();
     let config = engine_config(&sim);
@@ -555,6 +555,31 @@ async fn pending_greenfield_deliveries_survive_sigkill_of_the_real_binary_and_ar
     })
     .await;
 
+    // A clean restart (SIGTERM) with the receiver still down: the pending
+    // deliveries are tried again by the new process.
+    let tried = |list: &Value| {
+        list.as_array()
+            .map_or(0, |l| l.iter().filter(|d| d["status"] == "Failed").count())
+    };
+    let before = tried(
+        &gf(&engine.base, awc::http::Method::GET, &path, API_KEY, None)
+            .await
+            .body,
+    );
+    let mut engine = engine;
+    assert_eq!(engine.terminate(Duration::from_secs(10)), Some(0), "a clean stop");
+    let engine = Engine::spawn_in(engine.into_dir(), &config, &[]);
+    wait_wallet_state(&engine.base, "up", Duration::from_secs(5)).await;
+    eventually("more attempts after the clean restart", ARRIVES, || async {
+        let list = gf(&engine.base, awc::http::Method::GET, &path, API_KEY, None)
+            .await
+            .body;
+        (tried(&list) > before).then_some(())
+    })
+    .await;
+    assert_eq!(shop.count(), 0);
+
+    // Then SIGKILL, a restart on the same store, and the receiver comes up.
     let dir = engine.into_dir();
     let engine = Engine::spawn_in(dir, &config, &[]);
     shop.start();
