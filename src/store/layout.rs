@@ -21,7 +21,7 @@
 //! | `by_status` | [`keys::StatusKey`] (status tag ‖ position u64 BE) → invoice id |
 //! | `watch` | invoice id → () while the confirmer watches it |
 //! | `pool` | address → () made in advance, not yet handed out |
-//! | `events` | invoice id → JSON array of the invoice's events with their delivery records |
+//! | `events` | invoice id → JSON array of the invoice's events with their delivery records (schema 4: an event for a registered webhook also has `webhook` and its `greenfield` body) |
 //! | `event_log` | [`log::ChunkedLog`] of event references `"<invoice id> <index>"` by sequence (entry n = seq n+1) |
 //! | `outbox` | [`keys::Seq`] (u64 BE) → () for every pending event |
 //! | `by_event_state` | [`keys::EventStateKey`] (state tag ‖ seq u64 BE) → () for every event that is not pending |
