@@ -26,6 +26,7 @@ mod deploy;
 mod greenfield;
 mod greenfield_clients;
 mod greenfield_modal;
+mod greenfield_refusals;
 mod greenfield_webhooks;
 mod inspect;
 mod invoices;

@@ -4,6 +4,7 @@
 
 pub mod browser;
 mod eventually;
+pub mod greenfield;
 pub mod raw_http;
 pub mod receiver;
 
