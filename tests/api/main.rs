@@ -24,6 +24,7 @@ mod dashboard_browser;
 mod demo;
 mod deploy;
 mod greenfield;
+mod greenfield_clients;
 mod greenfield_modal;
 mod greenfield_refusals;
 mod greenfield_webhooks;
