@@ -6,7 +6,7 @@ mod creation;
 mod events;
 mod faults;
 mod listing;
-mod migration;
+pub(in crate::store) mod migration;
 mod open;
 
 use actix::Addr;
