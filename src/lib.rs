@@ -5,6 +5,8 @@
 //! - [`money`]: `Sats` and the exact amount parsers and formatters.
 //! - [`api_key`]: API keys (kept as SHA-256 digests) and their permissions.
 //! - [`keys`]: `bchpay keys create|list|revoke`, on a store or through the API.
+//! - [`backup`]: `bchpay backup` (through the API or on a stopped store) and
+//!   `bchpay restore`, over `store::backup`.
 //! - [`fiat`]: ISO 4217 currencies, fiat prices and the exact conversion to satoshis.
 //! - [`rates`]: the `RateSource` actor, the exchange clients and the rate rule.
 //! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
@@ -42,6 +44,7 @@
 
 pub mod allocator;
 pub mod api_key;
+pub mod backup;
 pub mod bench;
 pub mod cashaddr;
 pub mod config;

@@ -10,7 +10,7 @@
 use actix_web::{http::Method, web, HttpResponse, Route};
 
 use super::error::ApiError;
-use super::{admin, api_keys, events, invoices, rates, wallet};
+use super::{admin, api_keys, backup, events, invoices, rates, wallet};
 use crate::api_key::Permission;
 
 /// Where the table is mounted.
@@ -198,6 +198,7 @@ pub static API_V1: &[ApiRoute] = &[
     }),
     bchpay(Get, "/admin/pool", Unrestricted, NoBody, || web::to(admin::pool)),
     bchpay(Get, "/admin/events", Unrestricted, NoBody, || web::to(admin::events)),
+    bchpay(Get, "/admin/backup", Unrestricted, NoBody, || web::to(backup::backup)),
     bchpay(Post, "/api-keys", Unrestricted, Json, || web::to(api_keys::create)),
     bchpay(Get, "/api-keys", Unrestricted, NoBody, || web::to(api_keys::list)),
     bchpay(Delete, "/api-keys/{id}", Unrestricted, NoBody, || {

@@ -10,6 +10,7 @@ use actix::Addr;
 use super::super::actor::InvoiceStore;
 use super::super::error::StoreError;
 use super::super::layout::keys::MetaKey;
+use super::super::layout::trees::TREES;
 use super::super::layout::values;
 use super::super::messages::BetweenWrites;
 use super::super::open::open_db;
@@ -164,6 +165,9 @@ pub fn offline<W: Write>(dir: &Path, out: W) -> Result<Summary, BackupError> {
             .map_err(|_| StoreError::Corrupt(format!("a tree whose name is not UTF-8: {name:?}")))?;
         named.push((text, db.open_tree(&name).map_err(StoreError::from)?));
     }
+    // The layout's order first (as a running store is dumped), then any other tree by name.
+    let rank = |name: &str| TREES.iter().position(|t| *t == name).unwrap_or(TREES.len());
+    named.sort_by(|(a, _), (b, _)| (rank(a), a).cmp(&(rank(b), b)));
     let meta = named
         .iter()
         .find(|(n, _)| n == "meta")
