@@ -23,7 +23,8 @@
 //!   (`invoice::lifecycle`), all pure.
 //! - [`store`]: the sled store: every byte of it (`store::layout`), the
 //!   supervised `InvoiceStore` writer (group commit), `StoreReader`, the
-//!   migration, the bulk loader, `check_invariants`.
+//!   migration, the bulk loader, `check_invariants`, backups and restore
+//!   (`store::backup`, format in `docs/backup.md`).
 //! - [`event`]: webhook events and their delivery record, and where they go
 //!   (`event::route`, the rule the store is handed) (pure).
 //! - [`sim`]: a simulated Electron Cash daemon (and exchanges) for the demo and the tests.
