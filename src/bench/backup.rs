@@ -11,8 +11,8 @@
 //! 2. a creation burst alone (`POST /api/v1/invoices`, `--burst`
 //!    connections) for `--seconds`;
 //! 3. the same burst while backups run back to back for the whole window;
-//! 4. `bchpay restore` of the last backup into a new directory (invariants
-//!    checked): its time.
+//! 4. with `--restore`, `bchpay restore` of the last backup into a new
+//!    directory (invariants checked): its time.
 //!
 //! Printed: the backup's size and times, and the burst's p99 alone beside
 //! its p99 during backups: the figures of issue 16.
@@ -53,6 +53,9 @@ pub struct Opts {
     /// Addresses pooled before measuring: more than both bursts create.
     #[arg(long, default_value_t = 100_000)]
     pub pool: usize,
+    /// Also restore the last backup (`bchpay restore`, invariants checked) and time it.
+    #[arg(long)]
+    pub restore: bool,
     /// Leave the store, the backups and the engine's log on disk afterwards.
     #[arg(long)]
     pub keep: bool,

@@ -74,7 +74,8 @@ pub fn restore(file: &Path, dir: &Path) -> Result<Restored, BackupError> {
 
 /// Writes every record raw, drops the pool; the number of addresses dropped.
 fn build<R: std::io::Read>(mut reader: Reader<R>, dir: &Path) -> Result<u64, BackupError> {
-    let db = open_db(dir, sled::Config::new())?;
+    // Written once, in key order, flushed at the end: as the bulk loader does.
+    let db = open_db(dir, sled::Config::new().mode(sled::Mode::HighThroughput))?;
     let mut trees: HashMap<String, sled::Tree> = HashMap::new();
     let mut current: Option<(sled::Tree, sled::Batch, usize)> = None;
     let apply = |current: &mut Option<(sled::Tree, sled::Batch, usize)>| -> Result<(), StoreError> {
