@@ -140,12 +140,15 @@ pub fn run(opts: Opts) -> io::Result<()> {
     let busy = busy?;
     drop(engine);
 
-    eprintln!("bench: restoring the last backup ...");
-    let restored_dir = dir.path().join("restored");
-    let started = Instant::now();
-    let restored =
-        crate::backup::restore(&dir.path().join("during.backup"), &restored_dir).map_err(io::Error::other)?;
-    let restore_took = started.elapsed();
+    let restored = if opts.restore {
+        eprintln!("bench: restoring the last backup ...");
+        let started = Instant::now();
+        let restored = crate::store::backup::restore(&dir.path().join("during.backup"), &dir.path().join("restored"))
+            .map_err(io::Error::other)?;
+        Some((started.elapsed(), restored.pool_dropped))
+    } else {
+        None
+    };
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
@@ -170,14 +173,12 @@ pub fn run(opts: Opts) -> io::Result<()> {
             .map(|(b, _)| format!("{:.1} MiB", *b as f64 / (1024.0 * 1024.0)))
             .unwrap_or_default()
     );
-    println!(
-        "restore of the last one: {:.1} s (invariants checked, {} pool addresses dropped)",
-        restore_took.as_secs_f64(),
-        restored
-            .lines()
-            .find_map(|l| l.strip_prefix("address pool: "))
-            .unwrap_or("?")
-    );
+    if let Some((took, dropped)) = restored {
+        println!(
+            "restore of the last one: {:.1} s (invariants checked, {dropped} pool addresses dropped)",
+            took.as_secs_f64()
+        );
+    }
     load::print_table("creations", &[("without a backup", &quiet), ("during backups", &busy)]);
     println!(
         "creation p99: {} without a backup, {} during backups",
