@@ -5,6 +5,8 @@
 //! - [`money`]: `Sats` and the exact amount parsers and formatters.
 //! - [`api_key`]: API keys (kept as SHA-256 digests) and their permissions.
 //! - [`keys`]: `bchpay keys create|list|revoke`, on a store or through the API.
+//! - [`backup`]: `bchpay backup` (through the API or on a stopped store) and
+//!   `bchpay restore`, over `store::backup`.
 //! - [`fiat`]: ISO 4217 currencies, fiat prices and the exact conversion to satoshis.
 //! - [`rates`]: the `RateSource` actor, the exchange clients and the rate rule.
 //! - [`allocator`]: the `AddressAllocator` actor (the pool of fresh
@@ -21,7 +23,8 @@
 //!   (`invoice::lifecycle`), all pure.
 //! - [`store`]: the sled store: every byte of it (`store::layout`), the
 //!   supervised `InvoiceStore` writer (group commit), `StoreReader`, the
-//!   migration, the bulk loader, `check_invariants`.
+//!   migration, the bulk loader, `check_invariants`, backups and restore
+//!   (`store::backup`, format in `docs/backup.md`).
 //! - [`event`]: webhook events and their delivery record, and where they go
 //!   (`event::route`, the rule the store is handed) (pure).
 //! - [`sim`]: a simulated Electron Cash daemon (and exchanges) for the demo and the tests.
@@ -44,6 +47,7 @@
 
 pub mod allocator;
 pub mod api_key;
+pub mod backup;
 pub mod bench;
 pub mod cashaddr;
 pub mod config;

@@ -23,6 +23,17 @@ enum Command {
     Inspect(InspectArgs),
     /// Make, list and revoke API keys: on a stopped engine's store, or a running engine through its API.
     Keys(KeysArgs),
+    /// Back up the store, as of one instant: from a running engine (it goes on serving) or a stopped engine's store.
+    Backup(BackupArgs),
+    /// Build a new store from a backup (into an absent or empty directory); the address pool is refilled by `serve`.
+    Restore {
+        /// The backup file.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// The new store's directory: absent or empty.
+        #[arg(long, value_name = "DIR")]
+        store: PathBuf,
+    },
     /// Run the engine against the configured Electron Cash daemon.
     Serve {
         /// The configuration file.
@@ -70,9 +81,41 @@ enum BenchWhich {
     Scale(bchpay::bench::scale::Opts),
     /// Filtered listings (status=paid, state=failed) beside a creation burst, over a big store.
     Scan(bchpay::bench::scan::Opts),
+    /// An online backup of a big store: its size and time, and the creation p99 during it beside the p99 without.
+    Backup(bchpay::bench::backup::Opts),
 }
 
-/// Where `inspect` and `keys` look: a stopped engine's store, or a running
+/// `bchpay backup`.
+#[derive(clap::Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Where to write the backup (a new file; written as FILE.partial, checked, then renamed).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn backup(args: BackupArgs) -> ExitCode {
+    let source = args.target.source();
+    let answer = actix_web::rt::System::new().block_on(bchpay::backup::backup(&source, &args.out));
+    done("backup", answer)
+}
+
+/// Prints an answer, or the message of a failure (exit 2).
+fn done(command: &str, answer: Result<String, String>) -> ExitCode {
+    match answer {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("bchpay {command}: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Where `inspect`, `keys` and `backup` look: a stopped engine's store, or a running
 /// engine through its API.
 #[derive(clap::Args)]
 struct Target {
@@ -309,6 +352,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => return inspect(args),
         Command::Keys(args) => return keys(args),
+        Command::Backup(args) => return backup(args),
+        Command::Restore { input, store } => return done("restore", bchpay::backup::restore(&input, &store)),
         Command::Serve { config } => match Settings::load(&config) {
             Ok(settings) => run(serve(settings)),
             Err(e) => {
@@ -337,6 +382,7 @@ fn main() -> ExitCode {
             BenchWhich::Confirm(opts) => bchpay::bench::confirm::run(opts),
             BenchWhich::Scale(opts) => bchpay::bench::scale::run(opts),
             BenchWhich::Scan(opts) => bchpay::bench::scan::run(opts),
+            BenchWhich::Backup(opts) => bchpay::bench::backup::run(opts),
         },
     };
     match result {

@@ -16,12 +16,15 @@
 //! - `health.rs`: whether writes succeed (`/readyz`), the test fault hook;
 //!   `shared.rs`: the tree handles, swapped when the writer reopens sled
 //!   (`reopen.rs`, after a full disk).
+//! - `backup.rs` (+ `backup/`): online and offline backups, their file
+//!   format, restore.
 //! - `counts.rs`, `error.rs`, `bulk.rs`, `invariants.rs`.
 //!
 //! Imports inside the store go one way: layout ← lookup ← write ← actor,
 //! layout ← reader, and nothing imports `actor`.
 
 mod actor;
+pub mod backup;
 pub mod bulk;
 mod commit;
 mod counts;
@@ -46,8 +49,8 @@ pub use health::{Faults, Health};
 pub use invariants::check_invariants;
 pub use layout::SCHEMA_VERSION;
 pub use messages::{
-    AddToPool, Applied, ApplyObservation, CreateApiKey, CreateInvoice, Created, EventsPending, Flush, OrderRule,
-    Outcome, Ping, RecordAttempt, Redeliver, RevokeApiKey, Subscribe, SubscribeEvents, TouchApiKey, Watch,
+    AddToPool, Applied, ApplyObservation, BetweenWrites, CreateApiKey, CreateInvoice, Created, EventsPending, Flush,
+    OrderRule, Outcome, Ping, RecordAttempt, Redeliver, RevokeApiKey, Subscribe, SubscribeEvents, TouchApiKey, Watch,
 };
 pub use open::{Store, CACHE_BYTES};
 pub use reader::StoreReader;

@@ -10,6 +10,8 @@
 //! - [`scan`]: filtered listings (`status=paid`, `state=failed`) beside a
 //!   creation burst over a big store (issue 10).
 //! - [`wrk`]: `wrk` as an outside load generator, when it is on PATH.
+//! - [`backup`]: an online backup of a big store, and the creation p99
+//!   during it beside the p99 without (issue 16).
 //! - [`fill`]: what the last three share (building a store fast, probes).
 //!
 //! Each server under load runs on a thread of its own with its own actix
@@ -17,6 +19,7 @@
 //! machine's cores the way two processes would, and a run can start and stop
 //! several servers one after the other.
 
+pub mod backup;
 pub mod confirm;
 pub mod create;
 pub mod fill;

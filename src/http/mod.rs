@@ -4,6 +4,7 @@
 mod admin;
 mod api_keys;
 pub mod auth;
+mod backup;
 pub(crate) mod checkout;
 pub mod create_request;
 pub mod error;

@@ -12,7 +12,7 @@
 use actix_web::{http::Method, web, HttpResponse, Route};
 
 use super::error::ApiError;
-use super::{admin, api_keys, events, invoices, rates, wallet};
+use super::{admin, api_keys, backup, events, invoices, rates, wallet};
 use crate::api_key::Permission;
 
 /// Where the table is mounted.
@@ -261,6 +261,7 @@ pub static API_V1: &[ApiRoute] = &[
     }),
     bchpay(Get, "/admin/pool", Unrestricted, NoBody, || web::to(admin::pool)),
     bchpay(Get, "/admin/events", Unrestricted, NoBody, || web::to(admin::events)),
+    bchpay(Get, "/admin/backup", Unrestricted, NoBody, || web::to(backup::backup)),
     // BTCPay Greenfield (docs/greenfield.md §4). `api-keys/current` comes
     // before bchpay's `api-keys/{id}` rows.
     greenfield(Get, "/api-keys/current", None, NoBody, || {

@@ -383,3 +383,11 @@ impl Handler<SubscribeEvents> for InvoiceStore {
         self.event_subscribers.push(msg.0);
     }
 }
+
+impl Handler<BetweenWrites> for InvoiceStore {
+    type Result = ();
+
+    fn handle(&mut self, msg: BetweenWrites, _: &mut Context<Self>) {
+        (msg.0)();
+    }
+}

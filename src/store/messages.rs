@@ -176,3 +176,9 @@ pub struct TouchApiKey {
     /// When it was used.
     pub at: DateTime<Utc>,
 }
+
+/// Run this between two writes (a backup's cut, `store::backup`): no write
+/// is half applied while it runs, and none starts until it returns.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct BetweenWrites(pub Box<dyn FnOnce() + Send>);

@@ -50,6 +50,11 @@ impl StoreReader {
         self.shared.get()
     }
 
+    /// How many times the writer reopened the database (see [`SharedTrees::generation`]).
+    pub(super) fn generation(&self) -> u64 {
+        self.shared.generation()
+    }
+
     /// The kept sizes (for the invariant check).
     pub(super) fn counts(&self) -> &Counts {
         &self.counts

@@ -2,6 +2,7 @@
 //! when it reopens the database (sled stops writing for good after an I/O
 //! error such as a full disk, until it is opened again).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::error::StoreError;
@@ -9,12 +10,18 @@ use super::layout::trees::Trees;
 
 /// The current tree handles, shared by the writer and every reader.
 #[derive(Clone)]
-pub struct SharedTrees(Arc<RwLock<Option<Trees>>>);
+pub struct SharedTrees(Arc<RwLock<Option<Trees>>>, Arc<AtomicU64>);
 
 impl SharedTrees {
     /// Shares `trees`.
     pub fn new(trees: Trees) -> SharedTrees {
-        SharedTrees(Arc::new(RwLock::new(Some(trees))))
+        SharedTrees(Arc::new(RwLock::new(Some(trees))), Arc::default())
+    }
+
+    /// How many times the handles were let go (a backup that spans a reopen
+    /// watched the old trees and must be taken again).
+    pub fn generation(&self) -> u64 {
+        self.1.load(Ordering::SeqCst)
     }
 
     /// The current handles (cheap clones); an error while the store reopens.
@@ -28,6 +35,7 @@ impl SharedTrees {
 
     /// Lets go of the handles, so that the database can close.
     pub fn take(&self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut t) = self.0.write() {
             *t = None;
         }

@@ -8,7 +8,7 @@ mod faults;
 mod greenfield;
 mod greenfield_id;
 mod listing;
-mod migration;
+pub(in crate::store) mod migration;
 mod open;
 mod order_rule;
 mod packed;

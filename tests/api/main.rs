@@ -16,6 +16,7 @@
 
 mod helpers;
 
+mod backup;
 mod bad_input;
 mod checkout;
 mod checkout_browser;

@@ -13,7 +13,7 @@ use crate::invoice::{Invoice, InvoiceId, InvoiceStatus, Payment};
 
 /// The two layouts written under schema version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Old {
+pub(in crate::store) enum Old {
     /// `by_time`: created-at millis (u64 BE) ‖ invoice id → invoice id.
     V2a,
     /// `by_time`: chunks of 64 invoice ids, `\n`-ended, key = chunk number (u64 BE).
@@ -21,9 +21,9 @@ pub(super) enum Old {
 }
 
 /// What the old store holds.
-pub(super) struct Written {
+pub(in crate::store) struct Written {
     /// Invoices in creation order.
-    invoices: Vec<Invoice>,
+    pub(in crate::store) invoices: Vec<Invoice>,
     /// Events in sequence order.
     events: Vec<Event>,
     /// Pooled addresses.
@@ -112,7 +112,7 @@ fn chunks(lines: &[String]) -> Vec<([u8; 8], Vec<u8>)> {
 }
 
 /// Writes a schema-2 store of `count` invoices in `layout` at `path`.
-pub(super) fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
+pub(in crate::store) fn write_old(path: &std::path::Path, layout: Old, count: u32) -> Written {
     let db = sled::open(path).unwrap();
     let tree = |name: &str| db.open_tree(name).unwrap();
     let mut written = Written {
