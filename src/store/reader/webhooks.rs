@@ -1,7 +1,7 @@
 //! Reads of registered webhooks and of their events (the deliveries routes).
 
 use super::super::error::StoreError;
-use super::super::layout::values;
+use super::super::layout::{packed, values};
 use super::super::write::webhooks;
 use super::StoreReader;
 use crate::event::registered::RegisteredWebhook;
@@ -27,7 +27,10 @@ impl StoreReader {
         let mut found = Vec::new();
         for entry in self.trees()?.events.iter().values() {
             let bytes = entry?;
-            if !contains(&bytes, needle.as_bytes()) {
+            // Events are stored packed (`layout/packed.rs`): look for the
+            // webhook in the JSON inside, decode only the lists naming it.
+            let names_it = packed::with_json(&bytes, |json| Ok(contains(json, needle.as_bytes())))?;
+            if !names_it {
                 continue;
             }
             found.extend(
