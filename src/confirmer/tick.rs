@@ -29,6 +29,21 @@ pub const SWEEP_EVERY: u64 = 6;
 /// history a few milliseconds).
 const HISTORY_FRESH: Duration = Duration::from_millis(100);
 
+/// ... and once the looks since the last read took this many times as long
+/// as that read: a long wallet history (thousands of transactions, parsed and
+/// diffed at each read) then costs at most about a fifth of a long tick,
+/// instead of being read again after every few looks. Without this, the
+/// first tick after a restart (which looks at every watched address holding
+/// payments) grew with the number of looks times the size of the history,
+/// and ran for minutes on a store of a few thousand invoices.
+const HISTORY_SHARE: u32 = 4;
+
+/// Whether the wallet's history is read again before the next server look:
+/// `since` the last read ended, which took `cost`.
+pub(crate) fn history_due(since: Duration, cost: Duration) -> bool {
+    since >= HISTORY_FRESH.max(cost.saturating_mul(HISTORY_SHARE))
+}
+
 /// What a tick did, for metrics and benchmarks.
 #[derive(Debug, Clone, Default)]
 pub struct TickReport {
@@ -85,7 +100,7 @@ impl Tick {
         // Published before any transition of this tick is stored, so that an
         // invoice read over HTTP never pairs a new height with an old tip.
         self.shared_tip.set(tip);
-        self.read_history(tip, report).await?;
+        let mut read_cost = self.timed_read_history(tip, report).await?;
         let mut read_at = Instant::now();
         let to_check: Vec<Address> = {
             let mut state = self.state.borrow_mut();
@@ -106,14 +121,21 @@ impl Tick {
         for address in to_check {
             // A server look can take a second: a payment made meanwhile is
             // taken from a fresh history before the next look, not a tick later.
-            if read_at.elapsed() >= HISTORY_FRESH {
-                self.read_history(tip, report).await?;
+            if history_due(read_at.elapsed(), read_cost) {
+                read_cost = self.timed_read_history(tip, report).await?;
                 read_at = Instant::now();
             }
             self.check(&address, tip, report).await?;
             self.state.borrow_mut().pending.remove(&address);
         }
         Ok(())
+    }
+
+    /// [`Tick::read_history`]; how long it took.
+    async fn timed_read_history(&self, tip: u64, report: &mut TickReport) -> Result<Duration, RpcError> {
+        let started = Instant::now();
+        self.read_history(tip, report).await?;
+        Ok(started.elapsed())
     }
 
     /// Reads the wallet's history and diffs it with the last one: the watched
@@ -296,5 +318,27 @@ impl Tick {
         );
         self.state.borrow_mut().outputs.insert(txid.to_owned(), outputs.clone());
         Ok(outputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cheap_history_is_read_again_once_it_is_100_ms_old() {
+        let cheap = Duration::from_millis(3);
+        assert!(!history_due(Duration::from_millis(99), cheap));
+        assert!(history_due(Duration::from_millis(100), cheap));
+    }
+
+    #[test]
+    fn a_costly_history_is_not_read_again_after_every_few_looks() {
+        // A 300 ms read (thousands of transactions on a loaded machine) is
+        // followed by at least 1.2 s of looks, not 100 ms.
+        let costly = Duration::from_millis(300);
+        assert!(!history_due(Duration::from_millis(100), costly));
+        assert!(!history_due(Duration::from_millis(1_199), costly));
+        assert!(history_due(Duration::from_millis(1_200), costly));
     }
 }
