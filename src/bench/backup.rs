@@ -24,19 +24,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::fill::{self, disk_usage, Kind};
-use super::load::{self, ms, Load, Request};
+use super::fill::{self, disk_usage, Kind, KEY};
+use super::load::{self, ms, Load};
 use super::scale::{free_port, start_engine};
 use super::ScratchDir;
 use crate::config::Secret;
 use crate::inspect::Source;
 
-/// The API key of the engine under load.
-const KEY: &str = "bench-key-0001";
 /// Load before each measured window, not recorded.
 const WARM_UP: Duration = Duration::from_secs(1);
-/// How long the pool may take to fill.
-const POOL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// `bchpay bench backup` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -103,9 +99,9 @@ pub fn run(opts: Opts) -> io::Result<()> {
     let port = free_port()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, config_toml(port, &store, &sim.url(), opts.pool))?;
+    std::fs::write(&config, fill::engine_config(port, &store, &sim.url(), Some(opts.pool)))?;
     let (engine, _) = start_engine(dir.path(), &config, addr)?;
-    wait_pool(addr, opts.pool)?;
+    fill::wait_pool(addr, opts.pool)?;
     let on_disk = disk_usage(&store)?;
 
     eprintln!("bench: pool of {} filled; one backup alone ...", opts.pool);
@@ -120,7 +116,7 @@ pub fn run(opts: Opts) -> io::Result<()> {
         duration: Duration::from_secs(seconds),
     };
     eprintln!("bench: the burst alone ...");
-    let quiet = load::run(window.clone(), create_request(0))?;
+    let quiet = load::run(window.clone(), fill::create_requests("backup", 0))?;
 
     eprintln!("bench: the burst while backups run back to back ...");
     let stop = Arc::new(AtomicBool::new(false));
@@ -132,7 +128,7 @@ pub fn run(opts: Opts) -> io::Result<()> {
         }
         Ok(taken)
     });
-    let busy = load::run(window, create_request(1 << 40));
+    let busy = load::run(window, fill::create_requests("backup", 1 << 40));
     stop.store(true, Ordering::Relaxed);
     let taken = backups
         .join()
@@ -186,47 +182,4 @@ pub fn run(opts: Opts) -> io::Result<()> {
         ms(busy.p99())
     );
     Ok(())
-}
-
-fn config_toml(port: u16, store: &Path, sim_url: &str, pool: usize) -> String {
-    format!(
-        "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-         [api]\nkeys = [\"{KEY}\"]\n\n\
-         [store]\npath = {store:?}\n\n\
-         [electron_cash]\nurl = \"{sim_url}\"\n\n\
-         [addresses]\npool_low = {low}\npool_high = {pool}\n\n\
-         [payments]\npoll_interval_ms = 1000\n\n\
-         [rates]\ncurrencies = []\n",
-        store = store.display().to_string(),
-        low = pool / 2,
-    )
-}
-
-/// Waits until `/readyz` shows `n` pooled addresses.
-fn wait_pool(addr: SocketAddr, n: usize) -> io::Result<()> {
-    let started = Instant::now();
-    loop {
-        let (_, body) = fill::http_once(addr, "GET", "/readyz", &[], b"", Duration::from_secs(5))?;
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        if body["address_pool"]["available"].as_u64().unwrap_or(0) >= n as u64 {
-            return Ok(());
-        }
-        if started.elapsed() > POOL_TIMEOUT {
-            return Err(io::Error::other(format!("the pool did not reach {n}: {body}")));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Creation `seq` (+ `base`, so that the two bursts use distinct orders).
-fn create_request(base: u64) -> impl Fn(u64) -> Request + Send + Sync + 'static {
-    move |seq| Request {
-        method: "POST",
-        path: "/api/v1/invoices".into(),
-        headers: vec![
-            ("Authorization", format!("Bearer {KEY}")),
-            ("Content-Type", "application/json".into()),
-        ],
-        body: format!(r#"{{"amount_sats":70000,"order_id":"backup-{}"}}"#, base + seq).into_bytes(),
-    }
 }

@@ -407,3 +407,61 @@ pub fn spread(seq: u64, len: usize) -> usize {
     z ^= z >> 31;
     (z % len.max(1) as u64) as usize
 }
+
+/// The API key of every engine a bench starts.
+pub const KEY: &str = "bench-key-0001";
+
+/// How long a bench waits for the engine's address pool to fill.
+const POOL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The config of an engine a bench starts on `port` over `store` and the
+/// simulated wallet at `sim_url`: no fiat currencies, one confirmer tick a
+/// second, and with `pool`, a pool of that many addresses (refilled below half).
+pub fn engine_config(port: u16, store: &Path, sim_url: &str, pool: Option<usize>) -> String {
+    let addresses = pool.map_or(String::new(), |pool| {
+        format!("[addresses]\npool_low = {}\npool_high = {pool}\n\n", pool / 2)
+    });
+    format!(
+        "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
+         [api]\nkeys = [\"{KEY}\"]\n\n\
+         [store]\npath = {store:?}\n\n\
+         [electron_cash]\nurl = \"{sim_url}\"\n\n\
+         {addresses}\
+         [payments]\npoll_interval_ms = 1000\n\n\
+         [rates]\ncurrencies = []\n",
+        store = store.display().to_string(),
+    )
+}
+
+/// Waits until the engine at `addr` shows `n` pooled addresses on `/readyz`.
+pub fn wait_pool(addr: SocketAddr, n: usize) -> io::Result<()> {
+    let started = Instant::now();
+    loop {
+        let (_, body) = http_once(addr, "GET", "/readyz", &[], b"", Duration::from_secs(5))?;
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if body["address_pool"]["available"].as_u64().unwrap_or(0) >= n as u64 {
+            return Ok(());
+        }
+        if started.elapsed() > POOL_TIMEOUT {
+            return Err(io::Error::other(format!("the pool did not reach {n}: {body}")));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Creation requests numbered from `base` (so that two bursts use distinct
+/// orders), their order ids starting with `prefix`.
+pub fn create_requests(
+    prefix: &'static str,
+    base: u64,
+) -> impl Fn(u64) -> super::load::Request + Send + Sync + 'static {
+    move |seq| super::load::Request {
+        method: "POST",
+        path: "/api/v1/invoices".into(),
+        headers: vec![
+            ("Authorization", format!("Bearer {KEY}")),
+            ("Content-Type", "application/json".into()),
+        ],
+        body: format!(r#"{{"amount_sats":70000,"order_id":"{prefix}-{}"}}"#, base + seq).into_bytes(),
+    }
+}

@@ -27,12 +27,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 
-use super::fill::{self, disk_usage, http_once, spread, Kind};
+use super::fill::{self, disk_usage, http_once, spread, Kind, KEY};
 use super::load::{self, ms, Load, Report, Request};
 use super::{serve, ScratchDir, Started};
 
-/// The API key of the engine under load.
-const KEY: &str = "bench-key-0001";
 /// Load before each measured window, not recorded.
 const WARM_UP: Duration = Duration::from_secs(1);
 /// How long the child may take to answer `/readyz` 200.
@@ -144,7 +142,7 @@ pub fn run(opts: Opts) -> io::Result<()> {
     let port = free_port()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, config_toml(port, &store, &sim.url()))?;
+    std::fs::write(&config, fill::engine_config(port, &store, &sim.url(), None))?;
     let (engine, ready) = start_engine(dir.path(), &config, addr)?;
     let (rss_ready, _) = engine.memory()?;
     eprintln!("bench: ready in {} ms; reads ...", ready.as_millis());
@@ -220,18 +218,6 @@ pub fn run(opts: Opts) -> io::Result<()> {
 /// A port free a moment ago, for the child to bind.
 pub(super) fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn config_toml(port: u16, store: &Path, sim_url: &str) -> String {
-    format!(
-        "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-         [api]\nkeys = [\"{KEY}\"]\n\n\
-         [store]\npath = {store:?}\n\n\
-         [electron_cash]\nurl = \"{sim_url}\"\n\n\
-         [payments]\npoll_interval_ms = 1000\n\n\
-         [rates]\ncurrencies = []\n",
-        store = store.display().to_string(),
-    )
 }
 
 /// How long the bench waits for sled, in this process, to let go of the

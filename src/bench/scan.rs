@@ -18,17 +18,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::fill::{self, disk_usage, http_once, Kind};
+use super::fill::{self, disk_usage, Kind, KEY};
 use super::load::{self, Load, Report, Request};
 use super::scale::{free_port, start_engine};
 use super::ScratchDir;
 
-/// The API key of the engine under load.
-const KEY: &str = "bench-key-0001";
 /// Load before each measured window, not recorded.
 const WARM_UP: Duration = Duration::from_secs(1);
-/// How long the pool may take to fill.
-const POOL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// `bchpay bench scan` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -82,9 +78,9 @@ pub fn run(opts: Opts) -> io::Result<()> {
     let port = free_port()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, config_toml(port, &store, &sim.url(), opts.pool))?;
+    std::fs::write(&config, fill::engine_config(port, &store, &sim.url(), Some(opts.pool)))?;
     let (engine, _) = start_engine(dir.path(), &config, addr)?;
-    wait_pool(addr, opts.pool)?;
+    fill::wait_pool(addr, opts.pool)?;
     eprintln!("bench: pool of {} filled; the burst alone ...", opts.pool);
     let seconds = opts.seconds.max(1);
     let window = move |connections| Load {
@@ -93,12 +89,12 @@ pub fn run(opts: Opts) -> io::Result<()> {
         warm_up: WARM_UP,
         duration: Duration::from_secs(seconds),
     };
-    let alone = load::run(window(opts.burst.max(1)), create_request(0))?;
+    let alone = load::run(window(opts.burst.max(1)), fill::create_requests("scan", 0))?;
     eprintln!("bench: the burst beside the filtered reads ...");
     let readers = opts.readers.max(1);
     let paid = std::thread::spawn(move || load::run(window(readers), get("/api/v1/invoices?status=paid&limit=50")));
     let failed = std::thread::spawn(move || load::run(window(readers), get("/api/v1/events?state=failed")));
-    let beside = load::run(window(opts.burst.max(1)), create_request(1 << 40))?;
+    let beside = load::run(window(opts.burst.max(1)), fill::create_requests("scan", 1 << 40))?;
     let joined =
         |h: std::thread::JoinHandle<io::Result<Report>>| h.join().map_err(|_| io::Error::other("a reader panicked"))?;
     let (paid, failed) = (joined(paid)?, joined(failed)?);
@@ -114,48 +110,6 @@ pub fn run(opts: Opts) -> io::Result<()> {
         ],
     );
     Ok(())
-}
-
-fn config_toml(port: u16, store: &std::path::Path, sim_url: &str, pool: usize) -> String {
-    format!(
-        "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
-         [api]\nkeys = [\"{KEY}\"]\n\n\
-         [store]\npath = {store:?}\n\n\
-         [electron_cash]\nurl = \"{sim_url}\"\n\n\
-         [addresses]\npool_low = {low}\npool_high = {pool}\n\n\
-         [payments]\npoll_interval_ms = 1000\n",
-        store = store.display().to_string(),
-        low = pool / 2,
-    )
-}
-
-/// Waits until `/readyz` shows `n` pooled addresses.
-fn wait_pool(addr: SocketAddr, n: usize) -> io::Result<()> {
-    let started = std::time::Instant::now();
-    loop {
-        let (_, body) = http_once(addr, "GET", "/readyz", &[], b"", Duration::from_secs(5))?;
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        if body["address_pool"]["available"].as_u64().unwrap_or(0) >= n as u64 {
-            return Ok(());
-        }
-        if started.elapsed() > POOL_TIMEOUT {
-            return Err(io::Error::other(format!("the pool did not reach {n}: {body}")));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Creation `seq` (+ `base`, so that the two bursts use distinct orders).
-fn create_request(base: u64) -> impl Fn(u64) -> Request + Send + Sync + 'static {
-    move |seq| Request {
-        method: "POST",
-        path: "/api/v1/invoices".into(),
-        headers: vec![
-            ("Authorization", format!("Bearer {KEY}")),
-            ("Content-Type", "application/json".into()),
-        ],
-        body: format!(r#"{{"amount_sats":70000,"order_id":"scan-{}"}}"#, base + seq).into_bytes(),
-    }
 }
 
 /// The same GET, over and over.
