@@ -11,7 +11,6 @@
 //! by hand). The schedule is bchpay's (`webhooks.retry_schedule_secs`).
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use actix::Addr;
 use chrono::{TimeDelta, Utc};
@@ -73,22 +72,8 @@ pub async fn attempt(
         &ids,
     ));
     let sig = btcpay_sig(&webhook.secret, &body);
-    let sent = client
-        .post(&webhook.url)
-        .force_close()
-        .timeout(Duration::from_secs(settings.timeout_secs))
-        .insert_header(("Content-Type", "application/json"))
-        .insert_header(("BTCPay-Sig", sig))
-        .send_body(body)
-        .await;
-    let (status, error) = match sent {
-        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
-        Ok(response) => (
-            Some(response.status().as_u16()),
-            Some(format!("HTTP {}", response.status().as_u16())),
-        ),
-        Err(e) => (None, Some(e.to_string())),
-    };
+    let (status, error) =
+        super::post_json(client, &webhook.url, settings.timeout_secs, [("BTCPay-Sig", sig)], body).await;
     let attempt = Attempt {
         at: now,
         status,

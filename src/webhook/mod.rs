@@ -229,25 +229,8 @@ async fn attempt(
     let body = serde_json::to_vec(&event.payload()).unwrap_or_default();
     let now = Utc::now();
     let header = signature::sign(settings.secret.expose().as_bytes(), now.timestamp(), &body);
-    // A fresh connection per attempt: a kept-alive one to a receiver that
-    // restarted meanwhile fails the attempt for nothing.
-    let sent = client
-        .post(&url)
-        .force_close()
-        .timeout(Duration::from_secs(settings.timeout_secs))
-        .insert_header(("Content-Type", "application/json"))
-        .insert_header(("Bchpay-Event-Id", event.id.as_str()))
-        .insert_header(("Bchpay-Signature", header))
-        .send_body(body)
-        .await;
-    let (status, error) = match sent {
-        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
-        Ok(response) => (
-            Some(response.status().as_u16()),
-            Some(format!("HTTP {}", response.status().as_u16())),
-        ),
-        Err(e) => (None, Some(e.to_string())),
-    };
+    let headers = [("Bchpay-Event-Id", event.id.clone()), ("Bchpay-Signature", header)];
+    let (status, error) = post_json(client, &url, settings.timeout_secs, headers, body).await;
     let attempt = Attempt {
         at: now,
         status,
@@ -350,5 +333,34 @@ impl Handler<EventsPending> for WebhookDispatcher {
             self.add((invoice, webhook), seq);
         }
         self.pump(ctx);
+    }
+}
+
+/// POSTs a JSON `body` with `headers` to `url` on a fresh connection (a
+/// kept-alive one to a receiver that restarted meanwhile fails the attempt
+/// for nothing): the answer's status, and why the attempt failed (`None`: a
+/// 2xx).
+pub(crate) async fn post_json<const N: usize>(
+    client: &awc::Client,
+    url: &str,
+    timeout_secs: u64,
+    headers: [(&'static str, String); N],
+    body: Vec<u8>,
+) -> (Option<u16>, Option<String>) {
+    let mut request = client
+        .post(url)
+        .force_close()
+        .timeout(Duration::from_secs(timeout_secs))
+        .insert_header(("Content-Type", "application/json"));
+    for header in headers {
+        request = request.insert_header(header);
+    }
+    match request.send_body(body).await {
+        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
+        Ok(response) => (
+            Some(response.status().as_u16()),
+            Some(format!("HTTP {}", response.status().as_u16())),
+        ),
+        Err(e) => (None, Some(e.to_string())),
     }
 }
