@@ -81,6 +81,16 @@ impl Permission {
         self != Permission::Unrestricted
     }
 
+    /// As Greenfield lists it for `store_id`: `NAME:STOREID` for a store
+    /// permission, `unrestricted` as it is.
+    pub fn scoped(self, store_id: &str) -> String {
+        if self.is_store_permission() {
+            format!("{}:{store_id}", self.as_str())
+        } else {
+            self.as_str().to_owned()
+        }
+    }
+
     /// The names of every permission.
     pub fn names() -> Vec<&'static str> {
         Permission::ALL.iter().map(|p| p.as_str()).collect()

@@ -105,16 +105,7 @@ pub fn parse(fields: &[(String, String)], store_id: &str) -> Result<Request, Str
 
 /// How the key's permissions are sent: store permissions scoped to the store.
 pub fn granted(permissions: &[Permission], store_id: &str) -> Vec<String> {
-    permissions
-        .iter()
-        .map(|p| {
-            if p.is_store_permission() {
-                format!("{}:{store_id}", p.as_str())
-            } else {
-                p.as_str().to_owned()
-            }
-        })
-        .collect()
+    permissions.iter().map(|p| p.scoped(store_id)).collect()
 }
 
 fn refused(lang: Lang, why: &str) -> HttpResponse {

@@ -86,16 +86,7 @@ pub async fn server_info(state: web::Data<AppState>) -> HttpResponse {
 /// Permissions as Greenfield lists them: `NAME:STOREID` for a store
 /// permission, `unrestricted` as it is.
 pub fn scoped_permissions(permissions: &Permissions, store_id: &str) -> Vec<String> {
-    permissions
-        .iter()
-        .map(|p| {
-            if p.is_store_permission() {
-                format!("{}:{store_id}", p.as_str())
-            } else {
-                p.as_str().to_owned()
-            }
-        })
-        .collect()
+    permissions.iter().map(|p| p.scoped(store_id)).collect()
 }
 
 /// `GET api-keys/current` (§4.3): the key presented, its label and its
