@@ -5,41 +5,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use crate::helpers::cli::{bchpay, Run};
 use crate::helpers::receiver::Receiver;
 use crate::helpers::*;
 use awc::http::Method;
 use bchpay::sim::{Sim, SimConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-/// What a run of the real binary printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn bchpay(args: &[&str]) -> Run {
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    actix_rt::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_bchpay"))
-            .args(&args)
-            .env_remove("BCHPAY_API_KEY")
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("run bchpay");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .expect("join")
-}
 
 fn config(sim: &Sim, hooks: &str) -> String {
     format!(

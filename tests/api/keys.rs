@@ -7,19 +7,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::helpers::cli::{bchpay, Run};
 use crate::helpers::*;
 use bchpay::sim::{Sim, SimConfig};
 use serde_json::{json, Value};
-
-/// What a `bchpay` run did.
-struct Run {
-    /// Its exit code.
-    code: Option<i32>,
-    /// Its stdout.
-    stdout: String,
-    /// Its stderr.
-    stderr: String,
-}
 
 impl Run {
     /// The stdout of a run that succeeded.
@@ -40,26 +31,6 @@ impl Run {
         );
         key
     }
-}
-
-/// Runs `bchpay ARGS` off the runtime (the simulator keeps answering meanwhile).
-async fn bchpay(args: &[&str]) -> Run {
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    actix_rt::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_bchpay"))
-            .args(&args)
-            .env_remove("BCHPAY_API_KEY")
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("run bchpay");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .expect("the bchpay thread")
 }
 
 /// `bchpay keys --store DIR ARGS`.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod cli;
 mod eventually;
 pub mod greenfield;
 pub mod raw_http;
